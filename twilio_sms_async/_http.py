@@ -1,0 +1,200 @@
+"""The one seam between this library and httpx.
+
+Everything that touches httpx lives here: building the pooled client,
+attaching auth and User-Agent, gating concurrency, and turning httpx's
+outcomes into this library's: JSON for a success, an :class:`APIError` for an
+error status, a :class:`TransportError` (saying whether the request may have
+reached Twilio) for anything else. Swapping the transport for a faster one
+changes this module only.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import anyio
+import httpx
+
+from ._config import Credentials, PoolLimits, Timeouts
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    RateLimitError,
+    TransportError,
+    error_class_for,
+)
+from ._redaction import logger
+from ._retry import parse_retry_after
+from ._version import __version__
+
+__all__ = ["HttpSession", "user_agent"]
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def user_agent() -> str:
+    """``twilio-sms-async/<v> Python/<v> httpx/<v> (<system> <machine>)``."""
+    return (
+        f"twilio-sms-async/{__version__} Python/{platform.python_version()} "
+        f"httpx/{httpx.__version__} ({platform.system()} {platform.machine()})"
+    )
+
+
+class HttpSession:
+    """Sends requests for one client; safe to share across any number of tasks.
+
+    At most ``max_concurrency`` requests are handed to httpx at once: extra
+    callers wait here, where waiting is cheap, instead of in httpx's pool,
+    whose cost grows with its queue (design-notes.md §4).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Credentials,
+        timeouts: Timeouts,
+        limits: PoolLimits,
+        max_concurrency: int | None,
+        http_client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        if http_client is not None and transport is not None:
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError("transport: pass either http_client= or transport=, not both")
+        self.base_url = base_url
+        self.owns_client = http_client is None
+        self.client = http_client or httpx.AsyncClient(
+            timeout=timeouts.to_httpx(),
+            limits=limits.to_httpx(),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self.max_concurrency = max_concurrency or limits.max_connections
+        self._gate = anyio.Semaphore(self.max_concurrency)
+        # Built once: per-request header work is measurable at thousands/s.
+        self._headers = {
+            "Authorization": credentials.authorization_header(),
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+            "Accept-Charset": "utf-8",
+        }
+        self._form_headers = {**self._headers, "Content-Type": _FORM}
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self.owns_client:
+            await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        form: bytes | None = None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> Any:
+        """Send one request once; return the decoded JSON (None for 204)."""
+        if self.closed:
+            raise RuntimeError("this AsyncClient is closed; create a new one")
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        headers = self._form_headers if form is not None else self._headers
+        debug = logger.isEnabledFor(10)
+        started = time.perf_counter() if debug else 0.0
+        async with self._gate:
+            try:
+                response = await self.client.request(method, url, content=form, headers=headers)
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, method, url) from exc
+        if debug:
+            logger.debug(
+                "%s %s -> %d in %.1f ms",
+                method,
+                httpx.URL(url).path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+        status = response.status_code
+        if status < 300:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return json.loads(response.content)
+            except ValueError as exc:
+                raise APIError(
+                    status=status,
+                    code=status,
+                    message="the response was not JSON",
+                    method=method,
+                    url=url,
+                ) from exc
+        raise api_error(response, method, url)
+
+
+def api_error(response: httpx.Response, method: str, url: str) -> APIError:
+    """The exception for an error response, from Twilio's JSON error body where there is one."""
+    status = response.status_code
+    body: Any = None
+    try:
+        body = json.loads(response.content) if response.content else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        raw_code = body.get("code")
+        code = raw_code if isinstance(raw_code, int) else _int_or(raw_code, status)
+        message = str(body.get("message") or body.get("detail") or body.get("title") or response.reason_phrase)
+        more_info = body.get("more_info") or body.get("type")
+        details = body.get("details") or body.get("errors")
+    else:
+        text = response.text.strip() if response.content else ""
+        code = status
+        message = (text[:200] if text else response.reason_phrase) or f"HTTP {status}"
+        more_info = None
+        details = None
+    cls = error_class_for(status, code)
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "message": message,
+        "method": method,
+        "url": url,
+        "more_info": more_info if isinstance(more_info, str) else None,
+        "details": details if isinstance(details, dict) else None,
+        "headers": dict(response.headers),
+    }
+    if issubclass(cls, RateLimitError):
+        return cls(retry_after=parse_retry_after(response.headers), **kwargs)
+    return cls(**kwargs)
+
+
+def _int_or(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _transport_error(exc: httpx.HTTPError, method: str, url: str) -> TransportError:
+    # Whether the request may have reached Twilio decides whether a create
+    # may be retried, so err towards "sent" for anything ambiguous.
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return APITimeoutError(
+            f"timed out before sending: {type(exc).__name__}", method=method, url=url, request_sent=False
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(
+            f"timed out after sending: {type(exc).__name__}", method=method, url=url, request_sent=True
+        )
+    if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        return APIConnectionError(f"could not connect: {exc}", method=method, url=url, request_sent=False)
+    return TransportError(
+        f"connection failed mid-request: {type(exc).__name__}: {exc}", method=method, url=url, request_sent=True
+    )

@@ -1,0 +1,166 @@
+"""``twilio-sms``: send and manage messages from a shell.
+
+Credentials, edge and region come from the usual ``TWILIO_*`` variables or
+the flags. Errors print one line and exit with a code a script can branch
+on; ``--debug`` shows the traceback and the library's debug log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import anyio
+
+from ._client import AsyncClient
+from ._errors import APIError, ConfigurationError, PaginationError, TransportError, ValidationError
+from ._models import Message
+from ._version import __version__
+
+__all__ = ["EXIT_API_ERROR", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+EXIT_API_ERROR = 1  # Twilio answered and refused
+EXIT_USAGE = 2  # bad arguments or configuration; nothing was sent
+EXIT_NETWORK = 3  # no answer: the outcome of a send may be unknown
+EXIT_INTERRUPTED = 130
+
+_MESSAGE_COLUMNS = ("sid", "status", "to", "from", "date_created", "error_code", "body")
+
+
+def message_row(message: Message) -> dict[str, Any]:
+    """A message as a flat JSON-friendly dict (what ``--json`` prints)."""
+    return {
+        "sid": message.sid,
+        "status": str(message.status),
+        "to": message.to,
+        "from": message.from_,
+        "body": message.body,
+        "num_segments": message.num_segments,
+        "num_media": message.num_media,
+        "price": None if message.price is None else str(message.price),
+        "price_unit": message.price_unit,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "date_created": message.date_created.isoformat() if message.date_created else None,
+        "date_sent": message.date_sent.isoformat() if message.date_sent else None,
+        "direction": None if message.direction is None else str(message.direction),
+        "messaging_service_sid": message.messaging_service_sid,
+    }
+
+
+def _print_message(message: Message, as_json: bool) -> None:
+    row = message_row(message)
+    if as_json:
+        print(json.dumps(row))
+        return
+    width = max(len(key) for key in row)
+    for key, value in row.items():
+        if value is not None:
+            print(f"{key:<{width}}  {value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twilio-sms", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"twilio-sms-async {__version__}")
+    parser.add_argument("--account-sid", help="default: $TWILIO_ACCOUNT_SID")
+    parser.add_argument("--edge", help="default: $TWILIO_EDGE")
+    parser.add_argument("--region", help="default: $TWILIO_REGION")
+    parser.add_argument("--base-url", help="send to this host instead (a proxy or a sandbox)")
+    parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and the debug log")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    send = commands.add_parser("send", help="send one message")
+    send.add_argument("--to", required=True)
+    send.add_argument("--from", dest="from_", help="sender number (or use --messaging-service-sid)")
+    send.add_argument("--messaging-service-sid")
+    send.add_argument("--body")
+    send.add_argument("--media-url", action="append", default=None, help="repeat for several")
+    send.add_argument("--status-callback")
+
+    for name, help_text in (
+        ("get", "fetch one message"),
+        ("redact", "erase a message's body"),
+        ("cancel", "cancel a scheduled message"),
+        ("delete", "delete a message"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("sid")
+
+    listing = commands.add_parser("list", help="list messages, newest first")
+    listing.add_argument("--to")
+    listing.add_argument("--from", dest="from_")
+    listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> int:
+    async with AsyncClient(args.account_sid, edge=args.edge, region=args.region, base_url=args.base_url) as client:
+        messages = client.messages
+        if args.command == "send":
+            msg = await messages.send(
+                to=args.to,
+                from_=args.from_,
+                messaging_service_sid=args.messaging_service_sid,
+                body=args.body,
+                media_url=args.media_url,
+                status_callback=args.status_callback,
+            )
+            _print_message(msg, args.json)
+        elif args.command in ("get", "redact", "cancel"):
+            action: Callable[[str], Awaitable[Message]] = {
+                "get": messages.fetch,
+                "redact": messages.redact,
+                "cancel": messages.cancel,
+            }[args.command]
+            _print_message(await action(args.sid), args.json)
+        elif args.command == "delete":
+            await messages.delete(args.sid)
+            print(f"deleted {args.sid}")
+        elif args.command == "list":
+            async for msg in messages.list(to=args.to, from_=args.from_, limit=args.limit):
+                if args.json:
+                    print(json.dumps(message_row(msg)))
+                else:
+                    row = message_row(msg)
+                    print("  ".join(str(row.get(col) or "-") for col in _MESSAGE_COLUMNS))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``twilio-sms`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return anyio.run(_run, args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        code, kind = _classify(exc)
+        print(f"twilio-sms: {kind}: {exc}", file=sys.stderr)
+        return code
+
+
+def _classify(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, (ValidationError, ConfigurationError)):
+        return EXIT_USAGE, "invalid input"
+    if isinstance(exc, APIError):
+        return EXIT_API_ERROR, f"Twilio error {exc.code}"
+    if isinstance(exc, TransportError):
+        return EXIT_NETWORK, "network error" + (" (the message may have been sent)" if exc.request_sent else "")
+    if isinstance(exc, PaginationError):
+        return EXIT_API_ERROR, "bad list response"
+    raise exc
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
