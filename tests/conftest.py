@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import respx
 
-from twilio_sms_async import AsyncClient
+from twilio_sms_async import AsyncClient, RetryPolicy
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "s3cr3t-auth-token-value-1234567"
@@ -14,6 +14,8 @@ MESSAGE_SID = "SM" + "1" * 32
 MEDIA_SID = "ME" + "2" * 32
 SERVICE_SID = "MG" + "3" * 32
 BASE = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+#: Retries as in production, minus the waiting.
+FAST_RETRY = RetryPolicy(max_attempts=3, initial_wait=0.0, max_wait=0.0)
 
 
 def message_json(**overrides: Any) -> dict[str, Any]:
@@ -69,5 +71,5 @@ def mock_api() -> Iterator[respx.MockRouter]:
 
 @pytest.fixture
 async def client(mock_api: respx.MockRouter) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN) as c:
+    async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN, retry=FAST_RETRY) as c:
         yield c

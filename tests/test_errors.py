@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from twilio_sms_async import (
+    NO_RETRY,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -96,7 +97,7 @@ async def test_rate_limit_carries_retry_after(client: AsyncClient, mock_api: res
         429, json=twilio_error(20429, 429, "Too Many Requests"), headers={"Retry-After": "2.5"}
     )
     with pytest.raises(RateLimitError) as info:
-        await client.messages.fetch(MESSAGE_SID)
+        await client.messages.fetch(MESSAGE_SID, retry=NO_RETRY)
     assert info.value.retry_after == 2.5
     assert info.value.headers["retry-after"] == "2.5"
 
@@ -163,13 +164,13 @@ async def test_success_with_non_json_body_is_an_error(client: AsyncClient, mock_
 async def test_transport_failures_say_whether_the_request_may_have_been_sent(
     client: AsyncClient, mock_api: respx.MockRouter, exc: Exception, cls: type[TransportError], sent: bool
 ) -> None:
-    mock_api.post("/Messages.json").mock(side_effect=exc)
+    mock_api.get(f"/Messages/{MESSAGE_SID}.json").mock(side_effect=exc)
     with pytest.raises(TransportError) as info:
-        await client.messages.send(to="+15558675310", from_="+15017122661", body="hi")
+        await client.messages.fetch(MESSAGE_SID, retry=NO_RETRY)
     assert type(info.value) is cls
     assert info.value.request_sent is sent
     assert info.value.__cause__ is exc
-    assert info.value.method == "POST"
+    assert info.value.method == "GET"
 
 
 async def test_exceptions_pickle_and_hold_no_secret(client: AsyncClient, mock_api: respx.MockRouter) -> None:
@@ -177,7 +178,7 @@ async def test_exceptions_pickle_and_hold_no_secret(client: AsyncClient, mock_ap
         429, json=twilio_error(20429, 429), headers={"Retry-After": "1"}
     )
     with pytest.raises(RateLimitError) as info:
-        await client.messages.fetch(MESSAGE_SID)
+        await client.messages.fetch(MESSAGE_SID, retry=NO_RETRY)
     clone = pickle.loads(pickle.dumps(info.value))
     assert type(clone) is RateLimitError
     assert (clone.code, clone.retry_after, str(clone)) == (20429, 1.0, str(info.value))

@@ -13,7 +13,7 @@ import respx
 
 from twilio_sms_async import AsyncClient
 
-from .conftest import ACCOUNT_SID, AUTH_TOKEN, BASE, MESSAGE_SID, message_json
+from .conftest import ACCOUNT_SID, AUTH_TOKEN, BASE, FAST_RETRY, MESSAGE_SID, message_json
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -53,7 +53,7 @@ def run_function(source: str, name: str, *args: Any) -> Any:
     exec(compile(source, "README.md", "exec"), namespace)
 
     async def go() -> Any:
-        async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN) as client:
+        async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN, retry=FAST_RETRY) as client:
             return await namespace[name](client, *args)
 
     return asyncio.run(go())
@@ -80,7 +80,8 @@ def test_send_examples_run() -> None:
     ],
 )
 def test_error_handling_example(answer: httpx.Response | Exception, expected: str) -> None:
-    with respx.mock() as router:
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{BASE}/Messages.json").respond(200, json={"messages": [], "next_page_uri": None})
         route = router.post(f"{BASE}/Messages.json")
         if isinstance(answer, Exception):
             route.mock(side_effect=answer)

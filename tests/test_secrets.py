@@ -11,7 +11,7 @@ import respx
 
 from twilio_sms_async import AsyncClient, Credentials, TwilioError
 
-from .conftest import ACCOUNT_SID, AUTH_TOKEN, MESSAGE_SID, message_json
+from .conftest import ACCOUNT_SID, AUTH_TOKEN, FAST_RETRY, MESSAGE_SID, message_json
 
 KEY = "SK" + "b" * 32
 SECRET = "sup3r-s3cret-api-secret-xyz"
@@ -28,7 +28,7 @@ async def test_token_absent_from_reprs_logs_and_errors(
     mock_api.delete(f"/Messages/{MESSAGE_SID}.json").mock(side_effect=httpx.ReadTimeout("slow"))
 
     texts: list[str] = []
-    async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN) as client:
+    async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN, retry=FAST_RETRY) as client:
         texts += [repr(client), str(client), repr(client._credentials), repr(client._session.client.headers)]
         await client.messages.send(to="+15558675310", from_="+15017122661", body="Hello")
         for call in (client.messages.fetch(MESSAGE_SID), client.messages.delete(MESSAGE_SID)):

@@ -5,6 +5,7 @@
 ...     msg = await client.messages.send(to="+15558675310", from_="+15017122661", body="Hi")
 """
 
+from ._bulk import BulkProgress, BulkSend, BulkSummary, Outcome, SendResult
 from ._client import AsyncClient
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Credentials, PoolLimits, Timeouts
 from ._errors import (
@@ -33,23 +34,30 @@ from ._errors import (
     ValidationError,
 )
 from ._hosts import RegionOnlyHostWarning
+from ._journal import Journal, JournalMismatchError
+from ._limits import RateLimit, RateLimiter
 from ._media import MediaResource
 from ._messages import MessagesResource
 from ._models import Direction, Feedback, FeedbackOutcome, Media, Message, MessageStatus
 from ._pagination import AsyncPaginator, Page
 from ._redaction import mask_phone
 from ._requests import MessageRequest
+from ._retry import NO_RETRY, OutcomeUnknownError, RetryPolicy, RetryStats
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUTS",
+    "NO_RETRY",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AsyncClient",
     "AsyncPaginator",
     "AuthenticationError",
+    "BulkProgress",
+    "BulkSend",
+    "BulkSummary",
     "ConfigurationError",
     "Credentials",
     "Direction",
@@ -60,6 +68,8 @@ __all__ = [
     "InvalidFromNumberError",
     "InvalidRequestError",
     "InvalidToNumberError",
+    "Journal",
+    "JournalMismatchError",
     "Media",
     "MediaResource",
     "Message",
@@ -68,13 +78,20 @@ __all__ = [
     "MessagesResource",
     "NotFoundError",
     "NotMobileNumberError",
+    "Outcome",
+    "OutcomeUnknownError",
     "Page",
     "PaginationError",
     "PermissionDeniedError",
     "PoolLimits",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiter",
     "RecipientUnsubscribedError",
     "RegionOnlyHostWarning",
+    "RetryPolicy",
+    "RetryStats",
+    "SendResult",
     "SenderNotCapableError",
     "SenderQueueFullError",
     "ServerError",

@@ -12,7 +12,9 @@ from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Credentials, PoolLimits, 
 from ._errors import ConfigurationError
 from ._hosts import resolve_base_url
 from ._http import HttpSession
+from ._limits import RateLimit, RateLimiter
 from ._messages import MessagesResource
+from ._retry import RetryPolicy, RetryStats
 
 __all__ = ["AsyncClient"]
 
@@ -31,9 +33,13 @@ class AsyncClient:
 
     ``timeout`` is seconds for every phase, or a :class:`Timeouts`;
     ``limits`` sizes the pool, and ``max_concurrency`` (default: the pool
-    size) caps requests in flight. ``http_client`` lends the client your own
-    ``httpx.AsyncClient`` (never closed by us); ``transport`` plugs an httpx
-    transport (a proxy, a mock, the sandbox) into ours.
+    size) caps requests in flight. ``retry`` is the default
+    :class:`RetryPolicy` (each call may override it); ``rate_limit`` paces
+    message creates: messages per second, or a :class:`RateLimit` with a
+    per-sender rate. Either way the pace adapts down on 429s and back up.
+    ``http_client`` lends the client your own ``httpx.AsyncClient`` (never
+    closed by us); ``transport`` plugs an httpx transport (a proxy, a mock,
+    the sandbox) into ours.
     """
 
     def __init__(
@@ -49,6 +55,8 @@ class AsyncClient:
         timeout: float | Timeouts | None = None,
         limits: PoolLimits | None = None,
         max_concurrency: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | RateLimit | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         env: Mapping[str, str] | None = None,
@@ -72,6 +80,8 @@ class AsyncClient:
             max_concurrency=max_concurrency,
             http_client=http_client,
             transport=transport,
+            retry=retry or RetryPolicy(),
+            limiter=RateLimiter(_rate_limit(rate_limit)),
         )
         self.messages = MessagesResource(self._session, self._credentials.account_sid)
 
@@ -84,6 +94,16 @@ class AsyncClient:
     def max_concurrency(self) -> int:
         """How many requests this client has in flight at most."""
         return self._session.max_concurrency
+
+    @property
+    def stats(self) -> RetryStats:
+        """Live counters: requests, retries, 429s seen, unknown outcomes."""
+        return self._session.stats
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The create pacer shared by every send on this client."""
+        return self._session.limiter
 
     @property
     def is_closed(self) -> bool:
@@ -117,3 +137,13 @@ def _timeouts(timeout: float | Timeouts | None) -> Timeouts:
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
         return Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout)
     raise ConfigurationError("timeout: seconds > 0, or a Timeouts(...)")
+
+
+def _rate_limit(rate_limit: float | RateLimit | None) -> RateLimit:
+    if rate_limit is None:
+        return RateLimit()
+    if isinstance(rate_limit, RateLimit):
+        return rate_limit
+    if isinstance(rate_limit, (int, float)) and not isinstance(rate_limit, bool) and rate_limit > 0:
+        return RateLimit(per_second=float(rate_limit))
+    raise ConfigurationError("rate_limit: messages per second > 0, or a RateLimit(...)")

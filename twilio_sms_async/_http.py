@@ -28,8 +28,9 @@ from ._errors import (
     TransportError,
     error_class_for,
 )
+from ._limits import RateLimiter
 from ._redaction import logger
-from ._retry import parse_retry_after
+from ._retry import RetryPolicy, RetryStats, call_with_retry, parse_retry_after
 from ._version import __version__
 
 __all__ = ["HttpSession", "user_agent"]
@@ -63,6 +64,8 @@ class HttpSession:
         max_concurrency: int | None,
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
+        retry: RetryPolicy,
+        limiter: RateLimiter,
     ) -> None:
         if http_client is not None and transport is not None:
             from ._errors import ConfigurationError
@@ -87,11 +90,42 @@ class HttpSession:
         }
         self._form_headers = {**self._headers, "Content-Type": _FORM}
         self.closed = False
+        self.retry = retry
+        self.limiter = limiter
+        self.stats = RetryStats()
 
     async def aclose(self) -> None:
         self.closed = True
         if self.owns_client:
             await self.client.aclose()
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        form: bytes | None = None,
+        params: list[tuple[str, str]] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send a request that is safe to repeat, retrying per the policy; return its JSON."""
+
+        async def attempt() -> Any:
+            return await self.request(method, url, form=form, params=params)
+
+        return await call_with_retry(
+            attempt,
+            policy=retry or self.retry,
+            idempotent=True,
+            label=f"{method} {url.rsplit('/', 1)[-1]}",
+            stats=self.stats,
+            on_error=self.learn,
+        )
+
+    def learn(self, error: Exception) -> None:
+        """Feed an account-level 429 to the rate limiter so every sender slows down."""
+        if isinstance(error, RateLimitError):
+            self.limiter.throttled()
 
     async def request(
         self,

@@ -61,8 +61,8 @@ class MediaResource:
 
     async def fetch(self, message_sid: str, media_sid: str) -> Media:
         """Fetch one media item's metadata."""
-        return Media.from_json(await self._session.request("GET", self._url(message_sid, media_sid)))
+        return Media.from_json(await self._session.call("GET", self._url(message_sid, media_sid)))
 
     async def delete(self, message_sid: str, media_sid: str) -> None:
         """Delete a media item (Twilio answers 204)."""
-        await self._session.request("DELETE", self._url(message_sid, media_sid))
+        await self._session.call("DELETE", self._url(message_sid, media_sid))

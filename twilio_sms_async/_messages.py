@@ -7,13 +7,15 @@ returns a typed model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ._errors import ValidationError
+from ._bulk import BulkSend, BulkSummary, RequestLike, SendResult
+from ._errors import SenderQueueFullError, ValidationError
+from ._journal import Journal
 from ._media import MediaResource
 from ._models import Feedback, FeedbackOutcome, Message
 from ._pagination import AsyncPaginator, format_list_date, page_size_param
@@ -26,14 +28,30 @@ from ._requests import (
     ScheduleType,
     TrafficType,
 )
+from ._retry import OutcomeUnknownError, RetryPolicy, call_with_retry
 from ._validation import check_recipient, check_sender, check_sid
 
 if TYPE_CHECKING:
+    import os
+
     from ._http import HttpSession
 
 __all__ = ["MessagesResource"]
 
 _MESSAGE_SID = ("SM", "MM")
+_CLOCK_SKEW = timedelta(minutes=2)
+
+
+def _matches(message: Message, request: MessageRequest) -> bool:
+    if message.to != request.to:
+        return False
+    if request.from_ is not None and message.from_ not in (None, request.from_):
+        return False
+    if request.from_ is None and message.messaging_service_sid != request.messaging_service_sid:
+        return False
+    if request.body:
+        return message.body == request.body
+    return message.num_media == len(request.media_url)
 
 
 class MessagesResource:
@@ -76,6 +94,8 @@ class MessagesResource:
         send_as_mms: bool | None = None,
         risk_check: RiskCheck | None = None,
         fallback_from: str | None = None,
+        retry: RetryPolicy | None = None,
+        reconcile: bool = False,
     ) -> Message:
         """Send an SMS, MMS, template or scheduled message; see :class:`MessageRequest`.
 
@@ -111,41 +131,159 @@ class MessagesResource:
             risk_check=risk_check,
             fallback_from=fallback_from,
         )
-        return await self.send_request(request)
+        return await self.send_request(request, retry=retry, reconcile=reconcile)
 
-    async def send_request(self, request: MessageRequest | Mapping[str, Any]) -> Message:
-        """Send a prepared :class:`MessageRequest` (or a mapping of :meth:`send`'s keywords)."""
+    async def send_request(
+        self,
+        request: MessageRequest | Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        reconcile: bool = False,
+    ) -> Message:
+        """Send a prepared :class:`MessageRequest` (or a mapping of :meth:`send`'s keywords).
+
+        Retries only what Twilio certainly did not act on (see
+        :class:`RetryPolicy`); an ambiguous failure raises
+        :class:`OutcomeUnknownError`. With ``reconcile=True`` the client first
+        looks for the message (:meth:`find_sent`) and returns it if found,
+        else sends once more: opt-in, because a message Twilio accepted but
+        has not listed yet would then be sent twice.
+        """
         request = MessageRequest.coerce(request)
-        data = await self._session.request("POST", self._create_url, form=request.encode())
+        try:
+            return await self._create(request, retry or self._session.retry)
+        except OutcomeUnknownError as unknown:
+            if not reconcile:
+                raise
+            found = await self.find_sent(request, since=unknown.started_at)
+            if found is not None:
+                logger.info("reconciled an unknown outcome: %s exists", found.sid)
+                return found
+            return await self._create(request, retry or self._session.retry)
+
+    async def _create(self, request: MessageRequest, policy: RetryPolicy) -> Message:
+        session = self._session
+        form = request.encode()
+        sender = request.from_ or request.messaging_service_sid
+        url = self._create_url
+
+        async def attempt() -> Any:
+            await session.limiter.acquire(sender)
+            return await session.request("POST", url, form=form)
+
+        def learn(error: Exception) -> None:
+            if isinstance(error, SenderQueueFullError):
+                session.limiter.throttled(sender)
+            else:
+                session.learn(error)
+
+        def unknown(tries: int, started_at: datetime, error: Exception) -> OutcomeUnknownError:
+            return OutcomeUnknownError(
+                request, attempt=tries, started_at=started_at, reason=f"{type(error).__name__}: {error}"
+            )
+
+        data = await call_with_retry(
+            attempt,
+            policy=policy,
+            idempotent=False,
+            label="POST Messages.json",
+            stats=session.stats,
+            on_error=learn,
+            on_unknown=unknown,
+        )
         message = Message.from_json(data)
         if logger.isEnabledFor(10):
             logger.debug("created %s to %s status=%s", message.sid, mask_phone(request.to), message.status)
         return message
 
-    async def fetch(self, sid: str) -> Message:
+    def send_many(
+        self,
+        requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
+        *,
+        concurrency: int | None = None,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        on_result: Callable[[SendResult], None] | None = None,
+    ) -> BulkSend:
+        """Send every request of a (sync or async, possibly endless) iterable; see :class:`BulkSend`.
+
+        ``requests`` holds :class:`MessageRequest` objects or mappings of
+        :meth:`send`'s keywords (``from`` is accepted for ``from_``), merged
+        over ``defaults``. At most ``concurrency`` (default: the client's
+        ``max_concurrency``) are in flight. ``journal`` is a file path that
+        makes the run resumable: rerun with the same input and journal and
+        nothing already sent is sent again.
+        """
+        return BulkSend(
+            self,
+            requests,
+            concurrency=self._session.max_concurrency if concurrency is None else concurrency,
+            journal=journal,
+            defaults=defaults,
+            retry=retry,
+            on_result=on_result,
+        )
+
+    async def send_all(
+        self,
+        requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
+        *,
+        concurrency: int | None = None,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        on_result: Callable[[SendResult], None] | None = None,
+    ) -> BulkSummary:
+        """Run :meth:`send_many` to the end and return its summary (results go to ``on_result``)."""
+        run = self.send_many(
+            requests, concurrency=concurrency, journal=journal, defaults=defaults, retry=retry, on_result=on_result
+        )
+        async with run:
+            async for _ in run:
+                pass
+        assert run.summary is not None
+        return run.summary
+
+    async def find_sent(self, request: MessageRequest, *, since: datetime, scan: int = 200) -> Message | None:
+        """Look for a message Twilio created from ``request`` at or after ``since``.
+
+        Lists the newest ``scan`` messages to ``request.to`` and matches
+        sender, body (or media count) and creation time, allowing two
+        minutes of clock skew. Use it to reconcile an :class:`OutcomeUnknownError`.
+        """
+        earliest = since - _CLOCK_SKEW
+        async for message in self.list(to=request.to, limit=scan):
+            created = message.date_created
+            if created is not None and created < earliest:
+                break
+            if _matches(message, request):
+                return message
+        return None
+
+    async def fetch(self, sid: str, *, retry: RetryPolicy | None = None) -> Message:
         """Fetch one message by its SID (``SM...`` or ``MM...``)."""
-        return Message.from_json(await self._session.request("GET", self._url(sid)))
+        return Message.from_json(await self._session.call("GET", self._url(sid), retry=retry))
 
-    async def redact(self, sid: str) -> Message:
+    async def redact(self, sid: str, *, retry: RetryPolicy | None = None) -> Message:
         """Erase a message's body on Twilio (UpdateMessage with ``Body=""``)."""
-        data = await self._session.request("POST", self._url(sid), form=b"Body=")
-        return Message.from_json(data)
+        return Message.from_json(await self._session.call("POST", self._url(sid), form=b"Body=", retry=retry))
 
-    async def cancel(self, sid: str) -> Message:
+    async def cancel(self, sid: str, *, retry: RetryPolicy | None = None) -> Message:
         """Cancel a scheduled message that has not been sent yet (``Status=canceled``)."""
-        data = await self._session.request("POST", self._url(sid), form=b"Status=canceled")
+        data = await self._session.call("POST", self._url(sid), form=b"Status=canceled", retry=retry)
         return Message.from_json(data)
 
-    async def delete(self, sid: str) -> None:
+    async def delete(self, sid: str, *, retry: RetryPolicy | None = None) -> None:
         """Delete a message's record from the account (Twilio answers 204)."""
-        await self._session.request("DELETE", self._url(sid))
+        await self._session.call("DELETE", self._url(sid), retry=retry)
 
     async def submit_feedback(self, sid: str, outcome: FeedbackOutcome | str = FeedbackOutcome.CONFIRMED) -> Feedback:
         """Tell Twilio whether the recipient confirmed delivery (needs ``provide_feedback=True`` at send)."""
         if outcome not in (FeedbackOutcome.CONFIRMED, FeedbackOutcome.UNCONFIRMED):
             raise ValidationError("outcome", f"{outcome!r} is not 'confirmed' or 'unconfirmed'")
         form = urlencode([("Outcome", str(outcome))]).encode("ascii")
-        data = await self._session.request("POST", self._url(sid, "/Feedback.json"), form=form)
+        data = await self._session.call("POST", self._url(sid, "/Feedback.json"), form=form)
         return Feedback.from_json(data)
 
     def list(

@@ -81,7 +81,7 @@ class AsyncPaginator(Generic[T]):
             if url in seen:
                 raise PaginationError(f"the list repeated page {url!r}; stopping instead of looping forever")
             seen.add(url)
-            data = await self._session.request("GET", url, params=params)
+            data = await self._session.call("GET", url, params=params)
             page = self._page(data)
             if remaining is not None and len(page.items) >= remaining:
                 yield attrs.evolve(page, items=page.items[:remaining])

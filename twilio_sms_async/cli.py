@@ -19,6 +19,7 @@ import anyio
 from ._client import AsyncClient
 from ._errors import APIError, ConfigurationError, PaginationError, TransportError, ValidationError
 from ._models import Message
+from ._retry import OutcomeUnknownError
 from ._version import __version__
 
 __all__ = ["EXIT_API_ERROR", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -155,6 +156,8 @@ def _classify(exc: Exception) -> tuple[int, str]:
         return EXIT_USAGE, "invalid input"
     if isinstance(exc, APIError):
         return EXIT_API_ERROR, f"Twilio error {exc.code}"
+    if isinstance(exc, OutcomeUnknownError):
+        return EXIT_NETWORK, "outcome unknown"
     if isinstance(exc, TransportError):
         return EXIT_NETWORK, "network error" + (" (the message may have been sent)" if exc.request_sent else "")
     if isinstance(exc, PaginationError):

@@ -1,0 +1,340 @@
+"""``client.messages.send_many``: fan out any number of messages, each accounted for.
+
+A fixed pool of workers reads from a bounded stream that one producer fills
+from the input, sync or async and never materialised. A slow network
+therefore slows the reading of the input, and memory is
+O(concurrency) whatever the input's size (design-notes.md §3).
+
+Every input index ends in exactly one :class:`SendResult`: ``sent``,
+``failed`` (Twilio refused, or certainly never saw it), or ``unknown`` (it
+may exist: reconcile before resending). Results are yielded as they land,
+recorded in the optional journal, and counted in the summary, including
+those the caller stopped reading or that a cancellation interrupted.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ._errors import APIError, TwilioError, ValidationError
+from ._journal import Journal, fingerprint
+from ._models import Message
+from ._requests import MessageRequest
+from ._retry import OutcomeUnknownError, RetryPolicy
+
+if TYPE_CHECKING:
+    import os
+
+    from ._messages import MessagesResource
+
+__all__ = ["BulkProgress", "BulkSend", "BulkSummary", "Outcome", "SendResult"]
+
+RequestLike = MessageRequest | Mapping[str, Any]
+
+
+class Outcome(enum.StrEnum):
+    """How one message of a bulk send ended."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen(kw_only=True)
+class SendResult:
+    """The single result of input number :attr:`index`."""
+
+    index: int
+    outcome: Outcome
+    request: MessageRequest | None = None
+    message: Message | None = None
+    error: BaseException | None = attrs.field(default=None, eq=False)
+
+    @property
+    def error_code(self) -> int | None:
+        """Twilio's code for a refused message (``None`` otherwise)."""
+        return self.error.code if isinstance(self.error, APIError) else None
+
+
+@attrs.frozen(kw_only=True)
+class BulkProgress:
+    """A snapshot of a running bulk send."""
+
+    read: int
+    sent: int
+    failed: int
+    unknown: int
+    skipped: int
+    elapsed: float
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.unknown
+
+    @property
+    def in_flight(self) -> int:
+        return max(0, self.read - self.skipped - self.done)
+
+    @property
+    def per_second(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@attrs.frozen(kw_only=True)
+class BulkSummary(BulkProgress):
+    """The final count of a bulk send: outcomes, failures by Twilio code, retries, throughput."""
+
+    failed_by_code: Mapping[str, int] = attrs.field(factory=dict)
+    retries: int = 0
+    rate_limited: int = 0
+
+
+def _failure_key(error: BaseException | None) -> str:
+    if isinstance(error, APIError):
+        return str(error.code)
+    if isinstance(error, ValidationError):
+        return f"invalid:{error.field}"
+    return type(error).__name__ if error is not None else "unknown"
+
+
+class BulkSend:
+    """A running bulk send; use it as ``async with client.messages.send_many(...) as results:``.
+
+    Iterate ``results`` for each :class:`SendResult` as it lands. Read
+    :meth:`progress` at any time and :attr:`summary` after the block.
+    :meth:`stop` stops reading input and lets messages in flight finish.
+    Leaving the block early also stops; the remaining in-flight results are
+    then still journaled and counted. Cancelling the block records the
+    messages it interrupts as ``unknown``.
+    """
+
+    def __init__(
+        self,
+        messages: MessagesResource,
+        requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
+        *,
+        concurrency: int,
+        journal: str | os.PathLike[str] | Journal | None,
+        defaults: Mapping[str, Any] | None,
+        retry: RetryPolicy | None,
+        on_result: Callable[[SendResult], None] | None,
+    ) -> None:
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValidationError("concurrency", "must be a whole number >= 1")
+        self._messages = messages
+        self._input = requests
+        self._concurrency = concurrency
+        self._journal = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
+        self._defaults = dict(defaults or {})
+        self._retry = retry
+        self._on_result = on_result
+        self._counts: Counter[Outcome] = Counter()
+        self._failed_by_code: Counter[str] = Counter()
+        self._read = 0
+        self._skipped = 0
+        self._started = 0.0
+        self._finished: float | None = None
+        self._stats_before = (0, 0)
+        self._task_group: TaskGroup | None = None
+        self._producer_scope = anyio.CancelScope()
+        self._results: MemoryObjectReceiveStream[SendResult] | None = None
+        self.summary: BulkSummary | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def __aenter__(self) -> BulkSend:
+        if self._task_group is not None:
+            raise RuntimeError("a BulkSend runs once; call send_many() again for another run")
+        stats = self._messages._session.stats
+        self._stats_before = (stats.retries, stats.rate_limited)
+        self._started = time.monotonic()
+        work_in, work_out = anyio.create_memory_object_stream[tuple[int, Any]](self._concurrency)
+        results_in, results_out = anyio.create_memory_object_stream[SendResult](self._concurrency)
+        self._results = results_out
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        self._task_group.start_soon(self._produce, work_in, results_in.clone())
+        for _ in range(self._concurrency):
+            self._task_group.start_soon(self._work, work_out.clone(), results_in.clone())
+        work_out.close()
+        results_in.close()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        assert self._task_group is not None
+        assert self._results is not None
+        try:
+            if exc is None:
+                # Left early without an error: stop reading input, let the
+                # messages in flight land, and account for them.
+                self.stop()
+                async with self._results:
+                    async for _ in self._results:
+                        pass
+            else:
+                self._task_group.cancel_scope.cancel()
+            try:
+                return await self._task_group.__aexit__(exc_type, exc, tb)
+            except BaseExceptionGroup as group:
+                # One real failure (a journal mismatch, say) reads better unwrapped.
+                real = [e for e in group.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
+                if len(real) == 1 and isinstance(real[0], Exception):
+                    raise real[0] from group
+                raise
+        finally:
+            self._results.close()
+            self._finish()
+
+    def stop(self) -> None:
+        """Read no more input; messages already in flight still finish and are reported."""
+        self._producer_scope.cancel()
+
+    def __aiter__(self) -> AsyncIterator[SendResult]:
+        if self._results is None:
+            raise RuntimeError("use `async with client.messages.send_many(...) as results:` to run a bulk send")
+        return self._results.__aiter__()
+
+    # -- reporting ---------------------------------------------------------
+
+    def progress(self) -> BulkProgress:
+        """Counts so far."""
+        return BulkProgress(
+            read=self._read,
+            sent=self._counts[Outcome.SENT],
+            failed=self._counts[Outcome.FAILED],
+            unknown=self._counts[Outcome.UNKNOWN],
+            skipped=self._skipped,
+            elapsed=self._elapsed(),
+        )
+
+    def _elapsed(self) -> float:
+        end = self._finished if self._finished is not None else time.monotonic()
+        return end - self._started if self._started else 0.0
+
+    def _finish(self) -> None:
+        if self._finished is None:
+            self._finished = time.monotonic()
+        if self._journal is not None:
+            self._journal.close()
+        stats = self._messages._session.stats
+        progress = self.progress()
+        self.summary = BulkSummary(
+            **attrs.asdict(progress, recurse=False),
+            failed_by_code=dict(self._failed_by_code.most_common()),
+            retries=stats.retries - self._stats_before[0],
+            rate_limited=stats.rate_limited - self._stats_before[1],
+        )
+
+    def _record(self, result: SendResult) -> SendResult:
+        self._counts[result.outcome] += 1
+        if result.outcome is Outcome.FAILED:
+            self._failed_by_code[_failure_key(result.error)] += 1
+        if self._journal is not None:
+            detail = result.message.sid if result.message is not None else _failure_key(result.error)
+            self._journal.finish(result.index, str(result.outcome), detail)
+        if self._on_result is not None:
+            self._on_result(result)
+        return result
+
+    # -- the pipeline ------------------------------------------------------
+
+    async def _produce(
+        self, work: MemoryObjectSendStream[tuple[int, Any]], results: MemoryObjectSendStream[SendResult]
+    ) -> None:
+        async with work, results:
+            with self._producer_scope:
+                index = 0
+                if isinstance(self._input, AsyncIterable):
+                    async for item in self._input:
+                        await self._feed(index, item, work, results)
+                        index += 1
+                else:
+                    for item in self._input:
+                        await self._feed(index, item, work, results)
+                        index += 1
+
+    async def _feed(
+        self,
+        index: int,
+        item: Any,
+        work: MemoryObjectSendStream[tuple[int, Any]],
+        results: MemoryObjectSendStream[SendResult],
+    ) -> None:
+        # ``read`` counts inputs handed on: one taken from the iterator while
+        # stop() cancels the hand-off was never started and gets no result.
+        journal = self._journal
+        if journal is not None:
+            if journal.is_done(index):
+                self._read += 1
+                self._skipped += 1
+                return
+            if journal.was_interrupted(index):
+                result = self._record(self._interrupted(index, item, journal))
+                self._read += 1
+                await results.send(result)
+                return
+        await work.send((index, item))
+        self._read += 1
+
+    def _interrupted(self, index: int, item: Any, journal: Journal) -> SendResult:
+        try:
+            request = self._coerce(item)
+        except TwilioError as exc:
+            return SendResult(index=index, outcome=Outcome.UNKNOWN, error=exc)
+        journal.check(index, fingerprint(request.to, request.body))
+        started = journal.started_at(index)
+        when = datetime.fromtimestamp(started, UTC) if started else datetime.now(UTC)
+        error = OutcomeUnknownError(request, attempt=0, started_at=when, reason="an earlier run stopped mid-send")
+        return SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=error)
+
+    def _coerce(self, item: Any) -> MessageRequest:
+        if self._defaults and isinstance(item, Mapping):
+            item = {**self._defaults, **item}
+        return MessageRequest.coerce(item)
+
+    async def _work(
+        self, work: MemoryObjectReceiveStream[tuple[int, Any]], results: MemoryObjectSendStream[SendResult]
+    ) -> None:
+        async with work, results:
+            async for index, item in work:
+                result = await self._send_one(index, item)
+                await results.send(self._record(result))
+
+    async def _send_one(self, index: int, item: Any) -> SendResult:
+        try:
+            request = self._coerce(item)
+        except TwilioError as exc:
+            return SendResult(index=index, outcome=Outcome.FAILED, error=exc)
+        journal = self._journal
+        if journal is not None:
+            digest = fingerprint(request.to, request.body)
+            journal.check(index, digest)
+            journal.start(index, digest)
+        try:
+            message = await self._messages._create(request, self._retry or self._messages._session.retry)
+        except OutcomeUnknownError as exc:
+            return SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=exc)
+        except TwilioError as exc:
+            return SendResult(index=index, outcome=Outcome.FAILED, request=request, error=exc)
+        except anyio.get_cancelled_exc_class():
+            # Interrupted mid-send: it may have reached Twilio. Count and
+            # journal it (synchronously, so nothing can interrupt that) first.
+            error = OutcomeUnknownError(request, attempt=1, started_at=datetime.now(UTC), reason="cancelled mid-send")
+            self._record(SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=error))
+            raise
+        except Exception as exc:  # a transport or bug we cannot classify: it may have been sent
+            return SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=exc)
+        return SendResult(index=index, outcome=Outcome.SENT, request=request, message=message)
