@@ -17,12 +17,13 @@ def test_all_is_sorted_unique_and_importable() -> None:
 
 def test_private_modules_export_what_they_define() -> None:
     package = Path(twilio_sms_async.__file__).parent
-    for path in sorted(package.glob("_*.py")):
-        if path.name == "__init__.py":
-            continue
-        module = importlib.import_module(f"twilio_sms_async.{path.stem}")
+    for path in sorted([*package.glob("_*.py"), *package.glob("*/_*.py")]):
+        if path.name.startswith("__"):
+            continue  # __init__ re-exports; __main__ runs the CLI
+        dotted = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        module = importlib.import_module(dotted)
         for name in module.__all__:
-            assert hasattr(module, name), f"{path.stem}.{name}"
+            assert hasattr(module, name), f"{dotted}.{name}"
 
 
 def test_py_typed_is_shipped() -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,13 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
 
+def block_defining(name: str) -> str:
+    """The README block that defines ``name`` (blocks are found by content, not position)."""
+    matches = [b for b in python_blocks() if re.search(rf"^async def {name}\(", b, flags=re.MULTILINE)]
+    assert len(matches) == 1, name
+    return matches[0]
+
+
 def mock_twilio(router: respx.MockRouter) -> None:
     router.post(f"{BASE}/Messages.json").respond(201, json=message_json())
     router.get(f"{BASE}/Messages/{MESSAGE_SID}.json").respond(200, json=message_json(status="delivered"))
@@ -33,7 +44,7 @@ def mock_twilio(router: respx.MockRouter) -> None:
 
 def test_readme_has_the_examples() -> None:
     blocks = python_blocks()
-    assert len(blocks) >= 3
+    assert len(blocks) >= 6
     assert "AsyncClient()" in blocks[0]
 
 
@@ -62,7 +73,7 @@ def run_function(source: str, name: str, *args: Any) -> Any:
 def test_send_examples_run() -> None:
     with respx.mock(assert_all_called=False) as router:
         mock_twilio(router)
-        run_function(python_blocks()[1], "examples")
+        run_function(block_defining("examples"), "examples")
         sent = [c.request for c in router.calls if c.request.method == "POST"]
     assert len(sent) == 3
     assert b"SendAt=" in sent[1].content
@@ -87,4 +98,68 @@ def test_error_handling_example(answer: httpx.Response | Exception, expected: st
             route.mock(side_effect=answer)
         else:
             route.mock(return_value=answer)
-        assert run_function(python_blocks()[2], "notify", "+15558675310") == expected
+        assert run_function(block_defining("notify"), "notify", "+15558675310") == expected
+
+
+def test_configuration_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(block_defining("configured"), "README.md", "exec"), namespace)
+    with respx.mock(assert_all_called=False) as router:
+        mock_twilio(router)
+        asyncio.run(namespace["configured"]())
+        assert [c.request.method for c in router.calls] == ["POST"]
+
+
+def test_bulk_example_against_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from twilio_sms_async.testing import Sandbox
+
+    monkeypatch.chdir(tmp_path)  # the example writes campaign.journal
+    sandbox = Sandbox()
+    sandbox.add_number("+15017122661")
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(block_defining("campaign"), "README.md", "exec"), namespace)
+    rows = [{"phone": f"+1555000{i:04d}", "name": f"N{i}"} for i in range(50)] + [
+        {"phone": "+15005550004", "name": "x"}
+    ]
+
+    async def go() -> None:
+        async with sandbox.client() as client:
+            await namespace["campaign"](client, rows)
+
+    asyncio.run(go())
+    assert sandbox.stats.created == 50
+    assert sandbox.stats.rejected[21610] == 1
+    assert (tmp_path / "campaign.journal").exists()
+
+
+def test_sandbox_example_passes() -> None:
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(block_defining("test_welcome_message"), "README.md", "exec"), namespace)
+    asyncio.run(namespace["test_welcome_message"]())
+
+
+def test_main_job_command_runs() -> None:
+    """The README's first command, minus its install step (the test environment has the package)."""
+    text = README.read_text()
+    command = re.search(r"## Try it.*?```console\n(.*?)\n```", text, flags=re.DOTALL)
+    assert command is not None
+    install, run = command.group(1).split(" && ")
+    assert install.startswith("python3 -m pip install -e '.[cli]'")
+    argv = shlex.split(run)
+    assert argv[:3] == ["python3", "-m", "twilio_sms_async"]
+    done = subprocess.run(
+        [sys.executable, *argv[1:]],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bulk send complete" in done.stdout
+    assert re.search(r"sent\s*│\s*9989", done.stdout)
+    for code in ("21211", "21408", "21610", "21612", "21614"):
+        assert code in done.stdout

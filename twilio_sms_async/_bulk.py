@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkProgress", "BulkSend", "BulkSummary", "Outcome", "SendResult"]
 
-RequestLike = MessageRequest | Mapping[str, Any]
+#: An input item: a request, a mapping of send()'s keywords, or an error
+#: standing for a row the reader could not turn into a request.
+RequestLike = MessageRequest | Mapping[str, Any] | TwilioError
 
 
 class Outcome(enum.StrEnum):
@@ -148,6 +150,7 @@ class BulkSend:
         self._stats_before = (0, 0)
         self._task_group: TaskGroup | None = None
         self._producer_scope = anyio.CancelScope()
+        self._stopped = False
         self._results: MemoryObjectReceiveStream[SendResult] | None = None
         self.summary: BulkSummary | None = None
 
@@ -180,7 +183,7 @@ class BulkSend:
             if exc is None:
                 # Left early without an error: stop reading input, let the
                 # messages in flight land, and account for them.
-                self.stop()
+                self._producer_scope.cancel()
                 async with self._results:
                     async for _ in self._results:
                         pass
@@ -200,7 +203,13 @@ class BulkSend:
 
     def stop(self) -> None:
         """Read no more input; messages already in flight still finish and are reported."""
+        self._stopped = True
         self._producer_scope.cancel()
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called (by the caller, not by the input running out)."""
+        return self._stopped
 
     def __aiter__(self) -> AsyncIterator[SendResult]:
         if self._results is None:
@@ -301,6 +310,8 @@ class BulkSend:
         return SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=error)
 
     def _coerce(self, item: Any) -> MessageRequest:
+        if isinstance(item, TwilioError):
+            raise item  # an input reader's way to fail one row without losing its index
         if self._defaults and isinstance(item, Mapping):
             item = {**self._defaults, **item}
         return MessageRequest.coerce(item)

@@ -1,13 +1,15 @@
-"""``twilio-sms``: send and manage messages from a shell.
+"""``twilio-sms``: send, inspect and bulk-send messages from a shell; serve the sandbox.
 
 Credentials, edge and region come from the usual ``TWILIO_*`` variables or
-the flags. Errors print one line and exit with a code a script can branch
-on; ``--debug`` shows the traceback and the library's debug log.
+the flags; ``--sandbox`` runs any command against the built-in sandbox with
+no account and no network. Errors print one line and exit with a code a
+script can branch on; ``--debug`` shows the traceback and the debug log.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -16,11 +18,13 @@ from typing import Any
 
 import anyio
 
-from ._client import AsyncClient
-from ._errors import APIError, ConfigurationError, PaginationError, TransportError, ValidationError
-from ._models import Message
-from ._retry import OutcomeUnknownError
-from ._version import __version__
+from .._client import AsyncClient
+from .._errors import APIError, ConfigurationError, PaginationError, TransportError, ValidationError
+from .._journal import JournalMismatchError
+from .._models import Message
+from .._retry import OutcomeUnknownError
+from .._version import __version__
+from ._bulk import add_bulk_parser, run_bulk
 
 __all__ = ["EXIT_API_ERROR", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -65,18 +69,33 @@ def _print_message(message: Message, as_json: bool) -> None:
             print(f"{key:<{width}}  {value}")
 
 
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # Registered on the main parser (with defaults) and on every command (without),
+    # so ``twilio-sms --json list`` and ``twilio-sms list --json`` both work.
+    def flag(*names: str, **kwargs: Any) -> None:
+        if suppress:
+            kwargs["default"] = argparse.SUPPRESS
+        parser.add_argument(*names, **kwargs)
+
+    flag("--account-sid", help="default: $TWILIO_ACCOUNT_SID")
+    flag("--edge", help="default: $TWILIO_EDGE")
+    flag("--region", help="default: $TWILIO_REGION")
+    flag("--base-url", help="send to this host instead (a proxy or a sandbox)")
+    flag("--sandbox", action="store_true", help="use the built-in sandbox: no account, no network, nothing delivered")
+    flag("--json", action="store_true", help="print JSON lines instead of text")
+    flag("--debug", action="store_true", help="show tracebacks and the debug log")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twilio-sms", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"twilio-sms-async {__version__}")
-    parser.add_argument("--account-sid", help="default: $TWILIO_ACCOUNT_SID")
-    parser.add_argument("--edge", help="default: $TWILIO_EDGE")
-    parser.add_argument("--region", help="default: $TWILIO_REGION")
-    parser.add_argument("--base-url", help="send to this host instead (a proxy or a sandbox)")
-    parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and the debug log")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = functools.partial(commands.add_parser, parents=[common])
 
-    send = commands.add_parser("send", help="send one message")
+    send = add("send", help="send one message")
     send.add_argument("--to", required=True)
     send.add_argument("--from", dest="from_", help="sender number (or use --messaging-service-sid)")
     send.add_argument("--messaging-service-sid")
@@ -90,18 +109,60 @@ def build_parser() -> argparse.ArgumentParser:
         ("cancel", "cancel a scheduled message"),
         ("delete", "delete a message"),
     ):
-        sub = commands.add_parser(name, help=help_text)
+        sub = add(name, help=help_text)
         sub.add_argument("sid")
 
-    listing = commands.add_parser("list", help="list messages, newest first")
+    listing = add("list", help="list messages, newest first")
     listing.add_argument("--to")
     listing.add_argument("--from", dest="from_")
     listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+
+    add_bulk_parser(add)
+
+    serve = add("sandbox", help="serve the sandbox over HTTP for any client")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--seed", type=int, default=0, help="seed for SIDs and faults")
+    serve.add_argument("--rate-limit", type=float, help="answer 429/20429 above this many creates per second")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     return parser
 
 
+def _client(args: argparse.Namespace) -> AsyncClient:
+    if args.sandbox:
+        from ..testing import SANDBOX_NUMBER, Sandbox, SandboxClock
+
+        sandbox = Sandbox(clock=SandboxClock(manual=False))
+        if getattr(args, "from_", None):
+            sandbox.add_number(args.from_)
+        elif args.command in ("send", "bulk") and not getattr(args, "messaging_service_sid", None):
+            args.from_ = SANDBOX_NUMBER
+        return sandbox.client(max_concurrency=max(100, getattr(args, "concurrency", 0) or 0))
+    return AsyncClient(args.account_sid, edge=args.edge, region=args.region, base_url=args.base_url)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from ..testing import Faults, Sandbox, SandboxClock
+
+    sandbox = Sandbox(
+        seed=args.seed,
+        clock=SandboxClock(manual=False),
+        faults=Faults(rate_limit=args.rate_limit, latency=args.latency),
+    )
+    async with sandbox.serve(args.host, args.port) as base_url:
+        print(f"sandbox serving on {base_url}", flush=True)
+        print(f"  account_sid={sandbox.account_sid} auth_token={sandbox.auth_token} from={min(sandbox.numbers)}")
+        print("  Ctrl-C to stop", flush=True)
+        await anyio.sleep_forever()
+    return EXIT_OK
+
+
 async def _run(args: argparse.Namespace) -> int:
-    async with AsyncClient(args.account_sid, edge=args.edge, region=args.region, base_url=args.base_url) as client:
+    if args.command == "sandbox":
+        return await _serve(args)
+    async with _client(args) as client:
+        if args.command == "bulk":
+            return await run_bulk(client, args)
         messages = client.messages
         if args.command == "send":
             msg = await messages.send(
@@ -143,6 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BaseExceptionGroup as group:
+        # anyio task groups wrap one real failure; report that one.
+        first = group.exceptions[0]
+        if args.debug or len(group.exceptions) != 1 or not isinstance(first, Exception):
+            raise
+        code, kind = _classify(first)
+        print(f"twilio-sms: {kind}: {first}", file=sys.stderr)
+        return code
     except Exception as exc:
         if args.debug:
             raise
@@ -154,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _classify(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, (ValidationError, ConfigurationError)):
         return EXIT_USAGE, "invalid input"
+    if isinstance(exc, JournalMismatchError):
+        return EXIT_USAGE, "journal mismatch"
+    if isinstance(exc, OSError):
+        return EXIT_USAGE, "file error"
     if isinstance(exc, APIError):
         return EXIT_API_ERROR, f"Twilio error {exc.code}"
     if isinstance(exc, OutcomeUnknownError):
@@ -163,7 +236,3 @@ def _classify(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, PaginationError):
         return EXIT_API_ERROR, "bad list response"
     raise exc
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
