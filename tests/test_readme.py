@@ -163,3 +163,38 @@ def test_main_job_command_runs() -> None:
     assert re.search(r"sent\s*│\s*9989", done.stdout)
     for code in ("21211", "21408", "21610", "21612", "21614"):
         assert code in done.stdout
+
+
+async def test_webhook_example_verifies_and_replies() -> None:
+    from twilio_sms_async.webhooks import compute_signature
+
+    source = next(b for b in python_blocks() if "TwilioWebhook(" in b)
+    namespace: dict[str, Any] = {"__name__": "readme_webhooks"}
+    exec(compile(source, "README.md", "exec"), namespace)
+    form = {"MessageSid": "SM" + "1" * 32, "From": "+15558675310", "To": "+15017122661", "Body": "hi"}
+    url = "http://testserver/twilio/inbound"
+    headers = {
+        "X-Twilio-Signature": compute_signature(url, form, "your_auth_token"),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    from urllib.parse import urlencode
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=namespace["app"]), base_url="http://testserver"
+    ) as http:
+        ok = await http.post("/twilio/inbound", content=urlencode(form), headers=headers)
+        assert ok.status_code == 200
+        assert "Got it: hi" in ok.text
+        forged = await http.post(
+            "/twilio/inbound", content=urlencode(form), headers={**headers, "X-Twilio-Signature": "x"}
+        )
+        assert forged.status_code == 403
+        status_form = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}
+        status_url = "http://testserver/twilio/status"
+        status_headers = {
+            **headers,
+            "X-Twilio-Signature": compute_signature(status_url, status_form, "your_auth_token"),
+        }
+        done = await http.post("/twilio/status", content=urlencode(status_form), headers=status_headers)
+        assert done.status_code == 204
+    assert namespace["tracker"].get("SM" + "1" * 32) == "delivered"

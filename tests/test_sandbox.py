@@ -33,6 +33,7 @@ from twilio_sms_async.testing import (
     Sandbox,
     SandboxClock,
 )
+from twilio_sms_async.webhooks import validate_signature
 
 TO = "+15558675310"
 FAST = RetryPolicy(max_attempts=4, initial_wait=0.0, max_wait=0.0)
@@ -166,6 +167,7 @@ async def test_lifecycle_and_signed_callbacks(twilio_sandbox: Sandbox, client: A
         signed = str(request.url) + "".join(k + params[k] for k in sorted(params))
         expected = base64.b64encode(hmac.new(SANDBOX_AUTH_TOKEN.encode(), signed.encode(), hashlib.sha1).digest())
         assert request.headers["X-Twilio-Signature"] == expected.decode()
+        assert validate_signature(str(request.url), params, request.headers["X-Twilio-Signature"], SANDBOX_AUTH_TOKEN)
         assert request.headers["I-Twilio-Idempotency-Token"] == f"{msg.sid}-{params['MessageStatus']}"
     assert "RawDlrDoneDate" in dict(httpx.QueryParams(received[-1].content.decode()))
 
