@@ -75,6 +75,7 @@ async def test_throttle_backs_off_ignores_echoes_then_recovers() -> None:
     pacer, clock = limiter(settings)
     for _ in range(300):
         await pacer.acquire()
+        pacer.record_success()
     pacer.throttled()
     assert pacer.current_rate == pytest.approx(50.0, rel=0.05)
     pacer.throttled()  # a second 429 from the same burst: ignored
@@ -92,11 +93,25 @@ async def test_throttle_backs_off_ignores_echoes_then_recovers() -> None:
 async def test_uncapped_limiter_learns_a_rate_from_the_first_429() -> None:
     pacer, clock = limiter(RateLimit())
     assert pacer.current_rate == math.inf
+    pacer.throttled()  # a 429 before anything was accepted: no signal, no change
+    assert pacer.current_rate == math.inf
     for _ in range(80):
         await pacer.acquire()
+        pacer.record_success()
         clock.now += 0.025  # 40/s getting through
     pacer.throttled()
-    assert pacer.current_rate == pytest.approx(40 * 0.85, rel=0.1)
+    assert pacer.current_rate == pytest.approx(40 * 0.9, rel=0.1)
+
+
+async def test_a_burst_429_early_on_does_not_collapse_the_rate() -> None:
+    """100 requests at once, 50 accepted in the first 100 ms: the rate drops to about 425/s, not to zero."""
+    pacer, clock = limiter(RateLimit())
+    for _ in range(50):
+        await pacer.acquire()
+        pacer.record_success()
+    clock.now += 0.01
+    pacer.throttled()
+    assert pacer.current_rate == pytest.approx(500 * 0.9, rel=0.05)
 
 
 async def test_sender_queue_full_slows_only_that_sender() -> None:
@@ -126,6 +141,7 @@ async def test_adaptive_limiter_converges_on_an_enforced_rate(enforced: float) -
         ok = len(accepted) < enforced
         if ok:
             accepted.append(clock.now)
+            pacer.record_success()
         else:
             pacer.throttled()
         results.append((clock.now, ok))

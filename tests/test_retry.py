@@ -208,9 +208,11 @@ async def test_reconcile_resends_when_nothing_is_found(client: AsyncClient, mock
 async def test_429_slows_the_shared_rate_limiter(client: AsyncClient, mock_api: respx.MockRouter) -> None:
     import math
 
-    mock_api.post("/Messages.json").mock(side_effect=[error(429, 20429), CREATED])
+    mock_api.post("/Messages.json").mock(side_effect=[CREATED, CREATED, CREATED, error(429, 20429), CREATED])
+    for _ in range(3):
+        await client.messages.send(**SEND)
     assert client.rate_limiter.current_rate == math.inf
-    await client.messages.send(**SEND)
+    await client.messages.send(**SEND)  # 429, then retried
     assert client.rate_limiter.current_rate < math.inf
     assert client.stats.rate_limited == 1
 

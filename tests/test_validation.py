@@ -140,3 +140,12 @@ def test_body_within_limit_round_trips_through_form_encoding(body: str) -> None:
         return
     decoded = dict(parse_qsl(MessageRequest(**{**OK, "body": body}).encode().decode(), keep_blank_values=True))
     assert decoded["Body"] == body
+
+
+@given(st.lists(st.tuples(st.sampled_from(["To", "Body", "MediaUrl"]), st.text(max_size=50)), max_size=6))
+def test_form_quote_matches_urlencode(pairs: list[tuple[str, str]]) -> None:
+    from urllib.parse import urlencode
+
+    from twilio_sms_async._requests import form_quote
+
+    assert "&".join(f"{k}={form_quote(v)}" for k, v in pairs) == urlencode(pairs)

@@ -1,9 +1,10 @@
 """``client.messages.send_many``: fan out any number of messages, each accounted for.
 
-A fixed pool of workers reads from a bounded stream that one producer fills
-from the input, sync or async and never materialised. A slow network
-therefore slows the reading of the input, and memory is
-O(concurrency) whatever the input's size (design-notes.md §3).
+A fixed pool of workers takes items straight from the input, sync or async
+and never materialised: an item is read only when a worker is free to send
+it, so a slow network slows the reading, and memory is O(concurrency)
+whatever the input's size (design-notes.md §3). Results reach an iterating
+caller through a small bounded channel; ``send_all`` skips even that.
 
 Every input index ends in exactly one :class:`SendResult`: ``sent``,
 ``failed`` (Twilio refused, or certainly never saw it), or ``unknown`` (it
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import enum
 import time
-from collections import Counter
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._errors import APIError, TwilioError, ValidationError
 from ._journal import Journal, fingerprint
@@ -110,6 +110,56 @@ def _failure_key(error: BaseException | None) -> str:
     return type(error).__name__ if error is not None else "unknown"
 
 
+def _raise_single(group: BaseExceptionGroup[BaseException]) -> None:
+    """One real failure (a journal mismatch, say) reads better unwrapped; otherwise re-raise the group."""
+    real = [e for e in group.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
+    if len(real) == 1 and isinstance(real[0], Exception):
+        raise real[0] from group
+    raise group
+
+
+class _ResultChannel:
+    """A bounded hand-off of results from workers to one reader.
+
+    Lighter than an anyio memory stream (no checkpoint on every put and get
+    when nobody has to wait), which matters at thousands of results a second.
+    """
+
+    def __init__(self, capacity: int, senders: int) -> None:
+        self._items: deque[SendResult] = deque()
+        self._capacity = capacity
+        self._senders = senders
+        self._readable = anyio.Event()
+        self._writable = anyio.Event()
+
+    async def put(self, item: SendResult) -> None:
+        while len(self._items) >= self._capacity:
+            if self._writable.is_set():
+                self._writable = anyio.Event()
+            await self._writable.wait()
+        self._items.append(item)
+        self._readable.set()
+
+    def sender_done(self) -> None:
+        self._senders -= 1
+        self._readable.set()
+
+    def __aiter__(self) -> _ResultChannel:
+        return self
+
+    async def __anext__(self) -> SendResult:
+        while not self._items:
+            if self._senders <= 0:
+                raise StopAsyncIteration
+            if self._readable.is_set():
+                self._readable = anyio.Event()
+                continue
+            await self._readable.wait()
+        item = self._items.popleft()
+        self._writable.set()
+        return item
+
+
 class BulkSend:
     """A running bulk send; use it as ``async with client.messages.send_many(...) as results:``.
 
@@ -149,62 +199,83 @@ class BulkSend:
         self._finished: float | None = None
         self._stats_before = (0, 0)
         self._task_group: TaskGroup | None = None
-        self._producer_scope = anyio.CancelScope()
+        self._sync_input: Iterator[RequestLike] | None = None
+        self._async_input: AsyncIterator[RequestLike] | None = None
+        self._input_lock = anyio.Lock()
+        self._read_scope: anyio.CancelScope | None = None
+        self._exhausted = False
+        self._stopping = False
         self._stopped = False
-        self._results: MemoryObjectReceiveStream[SendResult] | None = None
+        self._channel: _ResultChannel | None = None
         self.summary: BulkSummary | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
     async def __aenter__(self) -> BulkSend:
+        return await self._start(streaming=True)
+
+    async def _start(self, *, streaming: bool) -> BulkSend:
         if self._task_group is not None:
             raise RuntimeError("a BulkSend runs once; call send_many() again for another run")
         stats = self._messages._session.stats
         self._stats_before = (stats.retries, stats.rate_limited)
         self._started = time.monotonic()
-        work_in, work_out = anyio.create_memory_object_stream[tuple[int, Any]](self._concurrency)
-        results_in, results_out = anyio.create_memory_object_stream[SendResult](self._concurrency)
-        self._results = results_out
+        if isinstance(self._input, AsyncIterable):
+            self._async_input = aiter(self._input)
+        else:
+            self._sync_input = iter(self._input)
+        if streaming:
+            self._channel = _ResultChannel(self._concurrency, self._concurrency)
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
-        self._task_group.start_soon(self._produce, work_in, results_in.clone())
         for _ in range(self._concurrency):
-            self._task_group.start_soon(self._work, work_out.clone(), results_in.clone())
-        work_out.close()
-        results_in.close()
+            self._task_group.start_soon(self._work)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
         assert self._task_group is not None
-        assert self._results is not None
         try:
             if exc is None:
                 # Left early without an error: stop reading input, let the
                 # messages in flight land, and account for them.
-                self._producer_scope.cancel()
-                async with self._results:
-                    async for _ in self._results:
+                self._halt()
+                if self._channel is not None:
+                    async for _ in self._channel:
                         pass
             else:
                 self._task_group.cancel_scope.cancel()
             try:
                 return await self._task_group.__aexit__(exc_type, exc, tb)
             except BaseExceptionGroup as group:
-                # One real failure (a journal mismatch, say) reads better unwrapped.
-                real = [e for e in group.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
-                if len(real) == 1 and isinstance(real[0], Exception):
-                    raise real[0] from group
+                _raise_single(group)
                 raise
         finally:
-            self._results.close()
             self._finish()
+
+    async def run_to_end(self) -> BulkSummary:
+        """Send everything without streaming results (``on_result`` still sees each one)."""
+        await self._start(streaming=False)
+        assert self._task_group is not None
+        try:
+            await self._task_group.__aexit__(None, None, None)
+        except BaseExceptionGroup as group:
+            _raise_single(group)
+        finally:
+            self._finish()
+        assert self.summary is not None
+        return self.summary
+
+    def _halt(self) -> None:
+        self._stopping = True
+        if self._read_scope is not None:
+            self._read_scope.cancel()
 
     def stop(self) -> None:
         """Read no more input; messages already in flight still finish and are reported."""
         self._stopped = True
-        self._producer_scope.cancel()
+        self._halt()
 
     @property
     def stopped(self) -> bool:
@@ -212,9 +283,9 @@ class BulkSend:
         return self._stopped
 
     def __aiter__(self) -> AsyncIterator[SendResult]:
-        if self._results is None:
+        if self._channel is None:
             raise RuntimeError("use `async with client.messages.send_many(...) as results:` to run a bulk send")
-        return self._results.__aiter__()
+        return self._channel
 
     # -- reporting ---------------------------------------------------------
 
@@ -260,43 +331,60 @@ class BulkSend:
 
     # -- the pipeline ------------------------------------------------------
 
-    async def _produce(
-        self, work: MemoryObjectSendStream[tuple[int, Any]], results: MemoryObjectSendStream[SendResult]
-    ) -> None:
-        async with work, results:
-            with self._producer_scope:
-                index = 0
-                if isinstance(self._input, AsyncIterable):
-                    async for item in self._input:
-                        await self._feed(index, item, work, results)
-                        index += 1
-                else:
-                    for item in self._input:
-                        await self._feed(index, item, work, results)
-                        index += 1
-
-    async def _feed(
-        self,
-        index: int,
-        item: Any,
-        work: MemoryObjectSendStream[tuple[int, Any]],
-        results: MemoryObjectSendStream[SendResult],
-    ) -> None:
-        # ``read`` counts inputs handed on: one taken from the iterator while
-        # stop() cancels the hand-off was never started and gets no result.
-        journal = self._journal
-        if journal is not None:
-            if journal.is_done(index):
-                self._read += 1
-                self._skipped += 1
-                return
-            if journal.was_interrupted(index):
-                result = self._record(self._interrupted(index, item, journal))
-                self._read += 1
-                await results.send(result)
-                return
-        await work.send((index, item))
+    async def _next_item(self) -> tuple[int, Any] | None:
+        """Take the next input item and its index, or None when the input is done or stopped."""
+        if self._stopping or self._exhausted:
+            return None
+        if self._sync_input is not None:
+            # No await between taking the item and numbering it: safe without a lock.
+            try:
+                item: Any = next(self._sync_input)
+            except StopIteration:
+                self._exhausted = True
+                return None
+        else:
+            assert self._async_input is not None
+            async with self._input_lock:
+                if self._stopping or self._exhausted:
+                    return None
+                with anyio.CancelScope() as scope:
+                    self._read_scope = scope
+                    try:
+                        item = await anext(self._async_input)
+                    except StopAsyncIteration:
+                        self._exhausted = True
+                        return None
+                    finally:
+                        self._read_scope = None
+                if scope.cancelled_caught:
+                    return None
+        index = self._read
         self._read += 1
+        return index, item
+
+    async def _work(self) -> None:
+        channel = self._channel
+        skipped_in_a_row = 0
+        try:
+            while (claimed := await self._next_item()) is not None:
+                index, item = claimed
+                journal = self._journal
+                if journal is not None and journal.is_done(index):
+                    self._skipped += 1
+                    skipped_in_a_row += 1
+                    if skipped_in_a_row % 1024 == 0:
+                        await anyio.lowlevel.checkpoint()  # a long resumed prefix must not starve the loop
+                    continue
+                skipped_in_a_row = 0
+                if journal is not None and journal.was_interrupted(index):
+                    result = self._record(self._interrupted(index, item, journal))
+                else:
+                    result = self._record(await self._send_one(index, item))
+                if channel is not None:
+                    await channel.put(result)
+        finally:
+            if channel is not None:
+                channel.sender_done()
 
     def _interrupted(self, index: int, item: Any, journal: Journal) -> SendResult:
         try:
@@ -315,14 +403,6 @@ class BulkSend:
         if self._defaults and isinstance(item, Mapping):
             item = {**self._defaults, **item}
         return MessageRequest.coerce(item)
-
-    async def _work(
-        self, work: MemoryObjectReceiveStream[tuple[int, Any]], results: MemoryObjectSendStream[SendResult]
-    ) -> None:
-        async with work, results:
-            async for index, item in work:
-                result = await self._send_one(index, item)
-                await results.send(self._record(result))
 
     async def _send_one(self, index: int, item: Any) -> SendResult:
         try:

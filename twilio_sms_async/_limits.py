@@ -47,7 +47,7 @@ class RateLimit:
     per_sender: float | None = None
     per_sender_burst: int = 1
     adaptive: bool = True
-    decrease: float = 0.85
+    decrease: float = 0.9
     recovery: float = 0.05
     cooldown: float = 1.0
     min_per_second: float = 0.5
@@ -102,10 +102,14 @@ class _Adaptive:
         if now - self.last_decrease < self.settings.cooldown:
             return False  # 429s from requests already in flight at the old rate
         current = self.meter.rate
+        if observed <= 0.0 and current == math.inf:
+            # Nothing accepted yet to measure: leave the pace to the retry backoff
+            # until a success shows what gets through.
+            return False
         base = observed if current == math.inf else min(current, max(observed, self.settings.min_per_second))
         new_rate = max(self.settings.min_per_second, base * self.settings.decrease)
         self.meter.rate = new_rate
-        self.step = base * self.settings.recovery
+        self.step = max(base * self.settings.recovery, self.settings.min_per_second)
         self.last_decrease = self.last_update = now
         # Nobody may use the old schedule's head start after a 429.
         self.meter.tat = max(self.meter.tat, now)
@@ -131,9 +135,11 @@ class RateLimiter:
         ceiling = settings.per_second or math.inf
         self._global = _Adaptive(_Meter(ceiling, settings.burst), ceiling, settings)
         self._senders: dict[str, _Adaptive] = {}
-        self._window_start = clock()
-        self._window_count = 0
-        self._last_window_rate = 0.0
+        # Accepted creates per 100 ms slot over the last second: what really got through.
+        self._slots = [0] * 10
+        self._slot_index = 0
+        self._slot_started = clock()
+        self._first_success: float | None = None
         self.throttle_events = 0
 
     @property
@@ -145,20 +151,32 @@ class RateLimiter:
         state = self._senders.get(sender)
         return None if state is None else state.meter.rate
 
-    def observed_rate(self) -> float:
-        """Creates per second over the last full second (what was really getting through)."""
+    def record_success(self) -> None:
+        """Count a create Twilio accepted; the adaptive drop is based on this rate."""
         now = self._clock()
-        self._roll(now)
-        elapsed = now - self._window_start
-        current = self._window_count / elapsed if elapsed >= 0.25 else 0.0
-        return max(self._last_window_rate, current)
+        self._advance_slots(now)
+        self._slots[self._slot_index] += 1
+        if self._first_success is None:
+            self._first_success = now
 
-    def _roll(self, now: float) -> None:
-        elapsed = now - self._window_start
-        if elapsed >= 1.0:
-            self._last_window_rate = self._window_count / elapsed
-            self._window_start = now
-            self._window_count = 0
+    def _advance_slots(self, now: float) -> None:
+        elapsed = now - self._slot_started
+        if elapsed < 0.1:
+            return
+        steps = min(10, int(elapsed / 0.1))
+        for _ in range(steps):
+            self._slot_index = (self._slot_index + 1) % 10
+            self._slots[self._slot_index] = 0
+        self._slot_started += steps * 0.1 if steps < 10 else elapsed
+
+    def observed_rate(self) -> float:
+        """Accepted creates per second over the last second (or since the first, if sooner)."""
+        now = self._clock()
+        self._advance_slots(now)
+        if self._first_success is None:
+            return 0.0
+        span = min(1.0, max(0.1, now - self._first_success))
+        return sum(self._slots) / span
 
     async def acquire(self, sender: str | None = None) -> None:
         """Wait for this create's slot under the global and the sender's meter."""
@@ -171,8 +189,6 @@ class RateLimiter:
             if self.settings.adaptive:
                 state.recover(now)
             delay = max(delay, state.meter.reserve(now))
-        self._roll(now)
-        self._window_count += 1
         if delay > 0.0:
             await self._sleep(delay)
 

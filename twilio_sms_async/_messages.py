@@ -191,6 +191,7 @@ class MessagesResource:
             on_error=learn,
             on_unknown=unknown,
         )
+        session.limiter.record_success()
         message = Message.from_json(data)
         if logger.isEnabledFor(10):
             logger.debug("created %s to %s status=%s", message.sid, mask_phone(request.to), message.status)
@@ -239,11 +240,7 @@ class MessagesResource:
         run = self.send_many(
             requests, concurrency=concurrency, journal=journal, defaults=defaults, retry=retry, on_result=on_result
         )
-        async with run:
-            async for _ in run:
-                pass
-        assert run.summary is not None
-        return run.summary
+        return await run.run_to_end()
 
     async def find_sent(self, request: MessageRequest, *, since: datetime, scan: int = 200) -> Message | None:
         """Look for a message Twilio created from ``request`` at or after ``since``.

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import attrs
 
@@ -74,6 +74,21 @@ FORM_FIELDS: dict[str, str] = {
     "risk_check": "RiskCheck",
     "fallback_from": "FallbackFrom",
 }
+
+
+# What urllib's quote_plus leaves alone; everything else ASCII becomes %XX.
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_QUOTE_TABLE = {c: f"%{c:02X}" for c in range(128) if chr(c) not in _SAFE} | {ord(" "): "+"}
+
+
+def form_quote(value: str) -> str:
+    """``quote_plus`` for form values, about twice as fast for the ASCII values every send carries."""
+    if value.isascii():
+        return value.translate(_QUOTE_TABLE)
+    return quote_plus(value)
+
+
+_KEYWORDS = frozenset(FORM_FIELDS)
 
 
 def _tuple_of_str(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -221,8 +236,8 @@ class MessageRequest:
         return pairs
 
     def encode(self) -> bytes:
-        """The ``application/x-www-form-urlencoded`` body."""
-        return urlencode(self.form_pairs()).encode("ascii")
+        """The ``application/x-www-form-urlencoded`` body (byte-identical to ``urlencode``)."""
+        return "&".join(f"{key}={form_quote(value)}" for key, value in self.form_pairs()).encode("ascii")
 
     @classmethod
     def coerce(cls, value: MessageRequest | Mapping[str, Any]) -> MessageRequest:
@@ -233,7 +248,7 @@ class MessageRequest:
             if "from" in value:
                 # ``from`` is what a CSV header or JSON document naturally says.
                 value = {("from_" if key == "from" else key): item for key, item in value.items()}
-            unknown = set(value) - set(FORM_FIELDS)
+            unknown = value.keys() - _KEYWORDS
             if unknown:
                 raise ValidationError(sorted(unknown)[0], f"unknown argument; expected one of {', '.join(FORM_FIELDS)}")
             return cls(**value)
