@@ -40,6 +40,7 @@ from ._media import MediaResource
 from ._messages import MessagesResource
 from ._models import Direction, Feedback, FeedbackOutcome, Media, Message, MessageStatus
 from ._pagination import AsyncPaginator, Page
+from ._partition import PartitionedListing
 from ._redaction import mask_phone
 from ._requests import MessageRequest
 from ._retry import NO_RETRY, OutcomeUnknownError, RetryPolicy, RetryStats
@@ -82,6 +83,7 @@ __all__ = [
     "OutcomeUnknownError",
     "Page",
     "PaginationError",
+    "PartitionedListing",
     "PermissionDeniedError",
     "PoolLimits",
     "RateLimit",

@@ -19,6 +19,7 @@ from ._journal import Journal
 from ._media import MediaResource
 from ._models import Feedback, FeedbackOutcome, Message
 from ._pagination import AsyncPaginator, format_list_date, page_size_param
+from ._partition import PartitionedListing, day_windows
 from ._redaction import logger, mask_phone
 from ._requests import (
     AddressRetention,
@@ -294,12 +295,15 @@ class MessagesResource:
         page_size: int | None = None,
         limit: int | None = None,
         start_uri: str | None = None,
+        page_token: str | None = None,
+        prefetch: int = 1,
     ) -> AsyncPaginator[Message]:
         """Stream messages, newest first as Twilio returns them; no ``await`` needed.
 
-        Date bounds are inclusive, as Twilio applies them. ``start_uri``
-        resumes from a ``next_page_uri`` saved from an earlier run (the
-        filters are then taken from that URI).
+        Date bounds are inclusive, as Twilio applies them. To resume a long
+        listing, pass ``start_uri`` (a page's ``next_page_uri``, which carries
+        its filters) or ``page_token`` (its ``PageToken``, with the same
+        filters). ``prefetch`` pages are fetched ahead while you work.
         """
         params: list[tuple[str, str]] = []
         if to is not None:
@@ -314,6 +318,10 @@ class MessagesResource:
             if value is not None:
                 params.append((key, format_list_date(field, value)))
         params.append(("PageSize", str(page_size_param(page_size, limit))))
+        if page_token is not None:
+            if not page_token or not page_token.isprintable() or "&" in page_token:
+                raise ValidationError("page_token", "must be a PageToken value from a page URI")
+            params.append(("PageToken", page_token))
         return AsyncPaginator(
             self._session,
             url=self._create_url,
@@ -322,4 +330,41 @@ class MessagesResource:
             parse=Message.from_json,
             limit=limit,
             start_uri=start_uri,
+            prefetch=prefetch,
+        )
+
+    def list_partitioned(
+        self,
+        *,
+        date_sent_after: date,
+        date_sent_before: date,
+        to: str | None = None,
+        from_: str | None = None,
+        windows: int = 8,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        page_size: int = 1000,
+        buffer_pages: int = 4,
+    ) -> PartitionedListing[Message]:
+        """List a long date range as up to ``windows`` whole-day windows at once; see :class:`PartitionedListing`.
+
+        Use as ``async with client.messages.list_partitioned(...) as messages:``.
+        Every message sent in ``[date_sent_after, date_sent_before]``
+        (inclusive GMT days) comes exactly once.
+        """
+        if isinstance(date_sent_after, datetime) or isinstance(date_sent_before, datetime):
+            raise ValidationError("date_sent_after", "partitions are whole days: pass dates, not datetimes")
+        spans = day_windows(date_sent_after, date_sent_before, windows)
+
+        def listing(first: date, last: date) -> AsyncPaginator[Message]:
+            return self.list(
+                to=to, from_=from_, date_sent_after=first, date_sent_before=last, page_size=page_size, prefetch=0
+            )
+
+        return PartitionedListing(
+            spans,
+            listing,
+            concurrency=concurrency or len(spans),
+            ordered=ordered,
+            buffer_pages=buffer_pages,
         )

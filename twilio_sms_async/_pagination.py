@@ -1,18 +1,24 @@
 """Async paginators over Twilio's list endpoints.
 
 A paginator is returned without an ``await`` and streams: ``async for``
-yields items, ``.pages()`` yields pages, and only one page is held at a time,
-whatever the size of the log. Following ``next_page_uri`` is guarded: it
-must stay on the client's host and must never repeat.
+yields items, ``.pages()`` yields pages, and memory holds the current page
+plus at most ``prefetch`` pages fetched ahead, whatever the size of the log.
+Following ``next_page_uri`` is guarded: it must stay on the client's host
+and must never repeat.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import asyncio
+import contextlib
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
+import sniffio
 
 from ._errors import PaginationError, ValidationError
 from ._hosts import pin_to_host
@@ -25,6 +31,7 @@ __all__ = ["AsyncPaginator", "Page", "format_list_date", "page_size_param"]
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
+_CYCLE_MEMORY = 10_000
 
 
 @attrs.frozen(kw_only=True)
@@ -42,8 +49,152 @@ class Page(Generic[T]):
     next_page_uri: str | None
 
 
+class _Cursor(Generic[T]):
+    """Where a listing is: the next URL, items still wanted, and recent pages (to catch cycles).
+
+    Cycle detection remembers the last :data:`_CYCLE_MEMORY` page URLs, so
+    its memory is bounded too; a cycle longer than that is not plausible.
+    """
+
+    def __init__(self, paginator: AsyncPaginator[T]) -> None:
+        self.paginator = paginator
+        session = paginator._session
+        if paginator._start_uri is not None:
+            self.url: str | None = pin_to_host(session.base_url, paginator._start_uri)
+            self.params: list[tuple[str, str]] | None = None
+        else:
+            self.url, self.params = paginator._url, paginator._params
+        self.remaining = paginator._limit
+        self._recent: deque[int] = deque()
+        self._seen: set[int] = set()
+
+    async def fetch(self) -> Page[T] | None:
+        """The next page, or None when the listing is complete."""
+        url = self.url
+        if url is None:
+            return None
+        key = hash(url)
+        if key in self._seen:
+            raise PaginationError(f"the list repeated page {url!r}; stopping instead of looping forever")
+        self._seen.add(key)
+        self._recent.append(key)
+        if len(self._recent) > _CYCLE_MEMORY:
+            self._seen.discard(self._recent.popleft())
+        paginator = self.paginator
+        data = await paginator._session.call("GET", url, params=self.params)
+        page = paginator._page(data)
+        self.params = None
+        if self.remaining is not None:
+            if len(page.items) >= self.remaining:
+                page = attrs.evolve(page, items=page.items[: self.remaining])
+                self.url = None
+                return page
+            self.remaining -= len(page.items)
+        if page.next_page_uri and page.items:
+            self.url = pin_to_host(paginator._session.base_url, page.next_page_uri)
+        else:
+            self.url = None
+        return page
+
+
+class _PageIterator(Generic[T]):
+    """Pages in order; on asyncio, up to ``depth`` pages are fetched ahead by one background task.
+
+    The background task exists only while pages are wanted: breaking out of
+    the loop, an error, or :meth:`aclose` cancels it (and its in-flight
+    request), so nothing is left running. Memory holds at most ``depth``
+    pages beyond the one being read.
+    """
+
+    def __init__(self, cursor: _Cursor[T], depth: int) -> None:
+        self._cursor = cursor
+        self._depth = depth
+        self._task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Page[T] | BaseException | None] | None = None
+        self._done = False
+
+    def __aiter__(self) -> _PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        if self._done:
+            raise StopAsyncIteration
+        if self._depth > 0 and self._queue is None and sniffio.current_async_library() == "asyncio":
+            self._queue = asyncio.Queue(maxsize=self._depth)
+            # The task gets the cursor and queue, not this iterator, so an iterator
+            # abandoned by a ``break`` can be collected and cancel it in __del__.
+            self._task = asyncio.get_running_loop().create_task(_fill(self._cursor, self._queue))
+        if self._queue is None:
+            page = await self._cursor.fetch()
+        else:
+            item = await self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            page = item
+        if page is None:
+            self._done = True
+            raise StopAsyncIteration
+        return page
+
+    async def aclose(self) -> None:
+        """Stop: cancel the page being fetched ahead, if any, and wait for it to go."""
+        self._done = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def __del__(self) -> None:
+        # A loop that broke out without aclose(): do not leave the fetch running.
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                self._task.cancel()
+
+
+async def _fill(cursor: _Cursor[T], queue: asyncio.Queue[Page[T] | BaseException | None]) -> None:
+    try:
+        while True:
+            page = await cursor.fetch()
+            await queue.put(page)
+            if page is None:
+                return
+    except Exception as exc:  # handed to the reader, raised there
+        await queue.put(exc)
+
+
+class _ItemIterator(Generic[T]):
+    __slots__ = ("_items", "_pages")
+
+    def __init__(self, pages: _PageIterator[T]) -> None:
+        self._pages = pages
+        self._items: Iterator[T] = iter(())
+
+    def __aiter__(self) -> _ItemIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            for item in self._items:
+                return item
+            page = await self._pages.__anext__()
+            self._items = iter(page.items)
+
+    async def aclose(self) -> None:
+        await self._pages.aclose()
+
+
 class AsyncPaginator(Generic[T]):
-    """Streams a Twilio list, page by page, up to an optional ``limit`` of items."""
+    """Streams a Twilio list page by page, up to an optional ``limit`` of items.
+
+    ``async for item in paginator`` yields items; ``paginator.pages()``
+    yields :class:`Page` objects (save ``next_page_uri`` to resume later with
+    ``start_uri=``). With ``prefetch`` (default 1) the next page is already
+    being fetched while the caller works on the current one (on asyncio;
+    trio pages sequentially). ``async with paginator as items:`` closes the
+    prefetch deterministically even if the loop is left early.
+    """
 
     def __init__(
         self,
@@ -55,9 +206,12 @@ class AsyncPaginator(Generic[T]):
         parse: Callable[[Mapping[str, Any]], T],
         limit: int | None = None,
         start_uri: str | None = None,
+        prefetch: int = 1,
     ) -> None:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValidationError("limit", "must be a whole number >= 1 (or None for no limit)")
+        if not isinstance(prefetch, int) or prefetch < 0:
+            raise ValidationError("prefetch", "must be a whole number >= 0 (0: no prefetch)")
         self._session = session
         self._url = url
         self._params = params
@@ -65,50 +219,47 @@ class AsyncPaginator(Generic[T]):
         self._parse = parse
         self._limit = limit
         self._start_uri = start_uri
+        self._prefetch = prefetch
+        self._open: weakref.WeakSet[_PageIterator[T]] = weakref.WeakSet()
 
     def __repr__(self) -> str:
-        return f"<AsyncPaginator {self._key} limit={self._limit}>"
+        return f"<AsyncPaginator {self._key} limit={self._limit} prefetch={self._prefetch}>"
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
-        """Yield pages in Twilio's order; the last one may be cut short by ``limit``."""
-        remaining = self._limit
-        seen: set[str] = set()
-        if self._start_uri is not None:
-            url, params = pin_to_host(self._session.base_url, self._start_uri), None
-        else:
-            url, params = self._url, self._params
-        while True:
-            if url in seen:
-                raise PaginationError(f"the list repeated page {url!r}; stopping instead of looping forever")
-            seen.add(url)
-            data = await self._session.call("GET", url, params=params)
-            page = self._page(data)
-            if remaining is not None and len(page.items) >= remaining:
-                yield attrs.evolve(page, items=page.items[:remaining])
-                return
-            yield page
-            if remaining is not None:
-                remaining -= len(page.items)
-            if not page.next_page_uri or not page.items:
-                return
-            url, params = pin_to_host(self._session.base_url, page.next_page_uri), None
+    def pages(self) -> _PageIterator[T]:
+        """Iterate pages in Twilio's order; the last one may be cut short by ``limit``."""
+        iterator = _PageIterator(_Cursor(self), self._prefetch)
+        self._open.add(iterator)
+        return iterator
 
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+    def __aiter__(self) -> _ItemIterator[T]:
+        return _ItemIterator(self.pages())
+
+    async def __aenter__(self) -> AsyncPaginator[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel any page still being fetched ahead for this paginator's iterations."""
+        for iterator in list(self._open):
+            await iterator.aclose()
 
     async def collect(self, *, max_items: int) -> list[T]:
         """Gather into a list, refusing to hold more than ``max_items`` (a bound is required)."""
         if not isinstance(max_items, int) or max_items < 1:
             raise ValidationError("max_items", "must be a whole number >= 1")
         result: list[T] = []
-        async for item in self:
-            if len(result) == max_items:
-                raise PaginationError(
-                    f"the list has more than max_items={max_items} items; raise the bound or pass limit="
-                )
-            result.append(item)
+        items = self.__aiter__()
+        try:
+            async for item in items:
+                if len(result) == max_items:
+                    raise PaginationError(
+                        f"the list has more than max_items={max_items} items; raise the bound or pass limit="
+                    )
+                result.append(item)
+        finally:
+            await items.aclose()
         return result
 
     def _page(self, data: Any) -> Page[T]:
