@@ -358,7 +358,7 @@ class MessagesResource:
 
         def listing(first: date, last: date) -> AsyncPaginator[Message]:
             return self.list(
-                to=to, from_=from_, date_sent_after=first, date_sent_before=last, page_size=page_size, prefetch=0
+                to=to, from_=from_, date_sent_after=first, date_sent_before=last, page_size=page_size, prefetch=1
             )
 
         return PartitionedListing(

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncPaginator", "Page", "format_list_date", "page_size_param"]
 
+#: A page's decoded JSON and how many of its items are wanted (``limit`` may cut the last page).
+_RawPage = tuple[dict[str, Any], int]
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
@@ -68,8 +71,12 @@ class _Cursor(Generic[T]):
         self._recent: deque[int] = deque()
         self._seen: set[int] = set()
 
-    async def fetch(self) -> Page[T] | None:
-        """The next page, or None when the listing is complete."""
+    async def fetch(self) -> _RawPage | None:
+        """The next page's JSON, checked but not yet parsed, or None when the listing is complete.
+
+        Parsing into models is left to the reader, so a prefetching task asks
+        for the following page as soon as this one has arrived.
+        """
         url = self.url
         if url is None:
             return None
@@ -82,19 +89,17 @@ class _Cursor(Generic[T]):
             self._seen.discard(self._recent.popleft())
         paginator = self.paginator
         data = await paginator._session.call("GET", url, params=self.params)
-        page = paginator._page(data)
         self.params = None
+        items = paginator._envelope(data)
+        take = len(items)
         if self.remaining is not None:
-            if len(page.items) >= self.remaining:
-                page = attrs.evolve(page, items=page.items[: self.remaining])
+            if take >= self.remaining:
                 self.url = None
-                return page
-            self.remaining -= len(page.items)
-        if page.next_page_uri and page.items:
-            self.url = pin_to_host(paginator._session.base_url, page.next_page_uri)
-        else:
-            self.url = None
-        return page
+                return data, self.remaining
+            self.remaining -= take
+        next_uri = data.get("next_page_uri")
+        self.url = pin_to_host(paginator._session.base_url, next_uri) if next_uri and items else None
+        return data, take
 
 
 class _PageIterator(Generic[T]):
@@ -110,7 +115,7 @@ class _PageIterator(Generic[T]):
         self._cursor = cursor
         self._depth = depth
         self._task: asyncio.Task[None] | None = None
-        self._queue: asyncio.Queue[Page[T] | BaseException | None] | None = None
+        self._queue: asyncio.Queue[_RawPage | BaseException | None] | None = None
         self._done = False
 
     def __aiter__(self) -> _PageIterator[T]:
@@ -125,17 +130,17 @@ class _PageIterator(Generic[T]):
             # abandoned by a ``break`` can be collected and cancel it in __del__.
             self._task = asyncio.get_running_loop().create_task(_fill(self._cursor, self._queue))
         if self._queue is None:
-            page = await self._cursor.fetch()
+            raw = await self._cursor.fetch()
         else:
             item = await self._queue.get()
             if isinstance(item, BaseException):
                 self._done = True
                 raise item
-            page = item
-        if page is None:
+            raw = item
+        if raw is None:
             self._done = True
             raise StopAsyncIteration
-        return page
+        return self._cursor.paginator._page(*raw)
 
     async def aclose(self) -> None:
         """Stop: cancel the page being fetched ahead, if any, and wait for it to go."""
@@ -153,7 +158,7 @@ class _PageIterator(Generic[T]):
                 self._task.cancel()
 
 
-async def _fill(cursor: _Cursor[T], queue: asyncio.Queue[Page[T] | BaseException | None]) -> None:
+async def _fill(cursor: _Cursor[T], queue: asyncio.Queue[_RawPage | BaseException | None]) -> None:
     try:
         while True:
             page = await cursor.fetch()
@@ -262,14 +267,19 @@ class AsyncPaginator(Generic[T]):
             await items.aclose()
         return result
 
-    def _page(self, data: Any) -> Page[T]:
+    def _envelope(self, data: Any) -> list[Any]:
+        """The page's item list, after checking the envelope around it."""
         if not isinstance(data, dict) or not isinstance(data.get(self._key), list):
             raise PaginationError(f"malformed list page: expected a JSON object with a {self._key!r} array")
         next_uri = data.get("next_page_uri")
         if next_uri is not None and not isinstance(next_uri, str):
             raise PaginationError("malformed list page: next_page_uri is not a string")
+        return data[self._key]  # type: ignore[no-any-return]
+
+    def _page(self, data: dict[str, Any], take: int) -> Page[T]:
+        next_uri = data.get("next_page_uri")
         try:
-            items = tuple(self._parse(item) for item in data[self._key])
+            items = tuple(self._parse(item) for item in data[self._key][:take])
         except (AttributeError, TypeError) as exc:
             raise PaginationError(f"malformed list page: an item of {self._key!r} is not an object") from exc
         return Page(

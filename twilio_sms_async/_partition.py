@@ -119,9 +119,10 @@ class PartitionedListing(Generic[T]):
 
     async def _list_window(self, index: int, send: MemoryObjectSendStream[tuple[T, ...]]) -> None:
         first, last = self.windows[index]
-        async for page in self._listing(first, last).pages():
-            if page.items:
-                await send.send(page.items)
+        async with self._listing(first, last) as paginator:  # closes the window's prefetch, even on cancel
+            async for page in paginator.pages():
+                if page.items:
+                    await send.send(page.items)
 
     async def _unordered_worker(self, send: MemoryObjectSendStream[tuple[T, ...]]) -> None:
         async with send:
