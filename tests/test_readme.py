@@ -198,3 +198,25 @@ async def test_webhook_example_verifies_and_replies() -> None:
         done = await http.post("/twilio/status", content=urlencode(status_form), headers=status_headers)
         assert done.status_code == 204
     assert namespace["tracker"].get("SM" + "1" * 32) == "delivered"
+
+
+def test_listing_example_against_the_sandbox() -> None:
+    from datetime import UTC, datetime
+
+    from twilio_sms_async.testing import SANDBOX_NUMBER, Sandbox, SandboxClock
+
+    sandbox = Sandbox(clock=SandboxClock(start=datetime(2024, 3, 1, tzinfo=UTC).timestamp()))
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(block_defining("export"), "README.md", "exec"), namespace)
+
+    async def go() -> tuple[int, int]:
+        async with sandbox.client() as client:
+            for i in range(5):
+                await client.messages.send(
+                    to="+15558675310" if i < 3 else "+15558675311", from_=SANDBOX_NUMBER, body="x"
+                )
+                await sandbox.advance(86400)
+            result: tuple[int, int] = await namespace["export"](client)
+            return result
+
+    assert asyncio.run(go()) == (3, 5)
