@@ -13,7 +13,7 @@ import attrs
 from ._models import InboundMessage, StatusCallback
 from ._verify import verify_signature
 
-__all__ = ["Deduplicator", "VerifiedWebhook", "WebhookVerifier", "public_url"]
+__all__ = ["Deduplicator", "FrameworkAdapter", "VerifiedWebhook", "WebhookVerifier", "public_url"]
 
 
 def public_url(
@@ -133,3 +133,17 @@ class WebhookVerifier:
             if key.strip("|"):
                 duplicate = self._dedupe.seen(key)
         return VerifiedWebhook(url=full_url, form=form, body=body, idempotency_token=token, duplicate=duplicate)
+
+
+class FrameworkAdapter:
+    """The shared constructor of the framework helpers: they differ only in how they read a request."""
+
+    def __init__(
+        self,
+        auth_token: str | Sequence[str] | None = None,
+        *,
+        trust_forwarded: bool = False,
+        base_url: str | None = None,
+        dedupe: Deduplicator | bool | None = True,
+    ) -> None:
+        self.verifier = WebhookVerifier(auth_token, trust_forwarded=trust_forwarded, base_url=base_url, dedupe=dedupe)

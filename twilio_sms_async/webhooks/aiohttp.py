@@ -16,11 +16,11 @@ aiohttp is imported only when this module is.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ._request import Deduplicator, VerifiedWebhook, WebhookVerifier
+from ._request import FrameworkAdapter, VerifiedWebhook
 from ._verify import InvalidSignatureError
 
 __all__ = ["TwilioWebhook"]
@@ -28,18 +28,8 @@ __all__ = ["TwilioWebhook"]
 Handler = Callable[[web.Request, VerifiedWebhook], Awaitable[web.StreamResponse]]
 
 
-class TwilioWebhook:
+class TwilioWebhook(FrameworkAdapter):
     """Checks requests for an aiohttp app; :meth:`handler` wraps a handler that receives the verified hook."""
-
-    def __init__(
-        self,
-        auth_token: str | Sequence[str] | None = None,
-        *,
-        trust_forwarded: bool = False,
-        base_url: str | None = None,
-        dedupe: Deduplicator | bool | None = True,
-    ) -> None:
-        self.verifier = WebhookVerifier(auth_token, trust_forwarded=trust_forwarded, base_url=base_url, dedupe=dedupe)
 
     async def verify(self, request: web.Request) -> VerifiedWebhook:
         body = await request.read()

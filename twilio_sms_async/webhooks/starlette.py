@@ -19,29 +19,17 @@ dependency of the library.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ._request import Deduplicator, VerifiedWebhook, WebhookVerifier
+from ._request import FrameworkAdapter, VerifiedWebhook
 from ._verify import InvalidSignatureError
 
 __all__ = ["TwilioWebhook"]
 
 
-class TwilioWebhook:
+class TwilioWebhook(FrameworkAdapter):
     """Use an instance as a FastAPI dependency (or call it from any Starlette endpoint)."""
-
-    def __init__(
-        self,
-        auth_token: str | Sequence[str] | None = None,
-        *,
-        trust_forwarded: bool = False,
-        base_url: str | None = None,
-        dedupe: Deduplicator | bool | None = True,
-    ) -> None:
-        self.verifier = WebhookVerifier(auth_token, trust_forwarded=trust_forwarded, base_url=base_url, dedupe=dedupe)
 
     async def __call__(self, request: Request) -> VerifiedWebhook:
         body = await request.body()
