@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -194,6 +195,10 @@ async def test_cancellation_reports_in_flight_as_unknown_and_leaves_no_task(
     assert sorted(done, key=int) == ["0", "1", "2", "3", "4"]
     # Only the ...04 recipient stalls; 14 and 24 end in 4 but not 04.
     assert fake.posts[number(4)] == 1
+    for _ in range(3):
+        await anyio.lowlevel.checkpoint()
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert leftovers == []  # cancellation left no worker or request running
 
 
 async def test_journal_resume_sends_nothing_twice(bulk_client: AsyncClient, fake: FakeTwilio, tmp_path: Path) -> None:

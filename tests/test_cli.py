@@ -42,8 +42,10 @@ def test_get_list_redact_cancel_delete(capsys: pytest.CaptureFixture[str]) -> No
         )
         assert main(["get", MESSAGE_SID]) == EXIT_OK
         assert "delivered" in capsys.readouterr().out
-        assert main(["list", "--limit", "2", "--to", "+15558675310"]) == EXIT_OK
+        assert main(["list", "--limit", "2", "--to", "+15558675310", "--sent-after", "2024-01-02"]) == EXIT_OK
         assert capsys.readouterr().out.count(MESSAGE_SID) == 2
+        listed = router.calls.last.request.url.params
+        assert (listed["To"], listed["DateSent>"]) == ("+15558675310", "2024-01-02")
         assert main(["redact", MESSAGE_SID]) == EXIT_OK
         assert main(["cancel", MESSAGE_SID]) == EXIT_OK
         assert [c.request.content for c in update.calls] == [b"Body=", b"Status=canceled"]

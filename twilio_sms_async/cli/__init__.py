@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any
 
 import anyio
@@ -116,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--to")
     listing.add_argument("--from", dest="from_")
     listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    listing.add_argument("--date-sent", type=date.fromisoformat, metavar="YYYY-MM-DD", help="sent on this day (GMT)")
+    listing.add_argument("--sent-after", type=date.fromisoformat, metavar="YYYY-MM-DD", help="on or after this day")
+    listing.add_argument("--sent-before", type=date.fromisoformat, metavar="YYYY-MM-DD", help="on or before this day")
 
     add_bulk_parser(add)
 
@@ -185,7 +189,14 @@ async def _run(args: argparse.Namespace) -> int:
             await messages.delete(args.sid)
             print(f"deleted {args.sid}")
         elif args.command == "list":
-            async for msg in messages.list(to=args.to, from_=args.from_, limit=args.limit):
+            async for msg in messages.list(
+                to=args.to,
+                from_=args.from_,
+                date_sent=args.date_sent,
+                date_sent_after=args.sent_after,
+                date_sent_before=args.sent_before,
+                limit=args.limit,
+            ):
                 if args.json:
                     print(json.dumps(message_row(msg)))
                 else:
