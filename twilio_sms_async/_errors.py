@@ -23,7 +23,10 @@
     ├── TransportError              no usable HTTP answer; the httpx error is chained
     │   ├── APIConnectionError      the request was certainly not sent
     │   └── APITimeoutError         a timeout; see ``request_sent``
-    └── PaginationError             a list response that cannot be followed safely
+    ├── OutcomeUnknownError         a create may have reached Twilio (in ``_retry``)
+    ├── PaginationError             a list response that cannot be followed safely
+    ├── JournalMismatchError        a resume journal written for other input (in ``_journal``)
+    └── InvalidSignatureError       a webhook Twilio did not sign (in ``webhooks``)
 
 No exception carries a credential: the message, ``repr`` and attributes hold
 the method, the URL (which names the Account SID, an identifier, not a

@@ -15,7 +15,7 @@ import platform
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx
@@ -26,6 +26,7 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitError,
     TransportError,
     error_class_for,
@@ -72,8 +73,6 @@ class HttpSession:
         fast_path: bool = True,
     ) -> None:
         if http_client is not None and transport is not None:
-            from ._errors import ConfigurationError
-
             raise ConfigurationError("transport: pass either http_client= or transport=, not both")
         self.base_url = base_url
         self.owns_client = http_client is None
@@ -97,7 +96,11 @@ class HttpSession:
         self._form_headers = {**self._headers, "Content-Type": _FORM}
         self._fast_headers = "".join(f"{k}: {v}\r\n" for k, v in self._headers.items()).encode("latin-1")
         self._fast_form_headers = self._fast_headers + f"Content-Type: {_FORM}\r\n".encode("ascii")
-        self._origin_length = len(base_url)
+        # Requests name a target (path and query) on the origin; a base_url may
+        # carry a path prefix (a proxy mount), which belongs to the target.
+        split = urlsplit(base_url)
+        self._origin = f"{split.scheme}://{split.netloc}"
+        self._origin_length = len(self._origin)
         self._fast: FastHTTP | None = None
         if fast_path and http_client is None and transport is None and fast_path_possible(base_url):
             self._fast = FastHTTP(
@@ -169,7 +172,7 @@ class HttpSession:
         headers: Mapping[str, str]
         async with self._gate:
             try:
-                if self._fast is not None and self._fast_usable():
+                if self._fast is not None and url.startswith(self._origin) and self._fast_usable():
                     raw = await self._fast.request(
                         self._fast.encode(
                             method,
