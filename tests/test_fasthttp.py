@@ -214,7 +214,6 @@ def test_trio_uses_httpx_against_the_same_server() -> None:
 
 
 async def test_a_base_url_path_prefix_is_kept_in_the_request_target() -> None:
-    async with serve(answer_ok) as (url, server):
-        async with client_for(url + "/proxy/twilio") as client:
-            await client.messages.send(**SEND)
+    async with serve(answer_ok) as (url, server), client_for(url + "/proxy/twilio") as client:
+        await client.messages.send(**SEND)
     assert server.requests[0].startswith(b"POST /proxy/twilio/2010-04-01/Accounts/")
