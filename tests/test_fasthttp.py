@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import pytest
 import respx
 from anyio.abc import SocketAttribute, SocketStream
+from anyio.streams.tls import TLSListener
 
 from twilio_sms_async import (
     APIConnectionError,
@@ -38,7 +41,7 @@ class Server:
         self.requests: list[bytes] = []
         self.connections = 0
 
-    async def handle(self, stream: SocketStream) -> None:
+    async def handle(self, stream: SocketStream | anyio.abc.ByteStream) -> None:
         self.connections += 1
         async with stream:
             buffer = b""
@@ -217,3 +220,32 @@ async def test_a_base_url_path_prefix_is_kept_in_the_request_target() -> None:
     async with serve(answer_ok) as (url, server), client_for(url + "/proxy/twilio") as client:
         await client.messages.send(**SEND)
     assert server.requests[0].startswith(b"POST /proxy/twilio/2010-04-01/Accounts/")
+
+
+async def test_tls_to_a_loopback_server_with_verification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trustme = pytest.importorskip("trustme", reason="trustme (a test dependency) makes the throwaway CA")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+
+    server = Server(answer_ok)
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = tcp.extra(SocketAttribute.local_port)
+    listener = TLSListener(tcp, server_context)
+    async with listener, anyio.create_task_group() as tasks:
+        tasks.start_soon(listener.serve, server.handle)
+        # Trusted through SSL_CERT_FILE, as httpx would be: the handshake verifies and the send works.
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        async with client_for(f"https://localhost:{port}") as client:
+            assert client._session.uses_fast_path
+            assert (await client.messages.send(**SEND)).sid == MESSAGE_SID
+        # Without trusting the CA, the certificate is refused: nothing is sent.
+        monkeypatch.delenv("SSL_CERT_FILE")
+        async with client_for(f"https://localhost:{port}") as client:
+            with pytest.raises(APIConnectionError) as info:
+                await client.messages.send(**SEND)
+            assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+        tasks.cancel_scope.cancel()
+    assert len(server.requests) == 1

@@ -312,10 +312,13 @@ def _expire(waiter: asyncio.Future[Any]) -> None:
 
 
 def _default_ssl_context() -> ssl.SSLContext:
-    # The same trust store httpx uses by default.
+    """The trust store httpx would use: SSL_CERT_FILE / SSL_CERT_DIR when set, else certifi's bundle."""
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile is not None or capath is not None:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
     try:
         import certifi
-
-        return ssl.create_default_context(cafile=certifi.where())
     except ImportError:  # pragma: no cover
         return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
