@@ -21,7 +21,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 import attrs
@@ -110,7 +110,7 @@ def _failure_key(error: BaseException | None) -> str:
     return type(error).__name__ if error is not None else "unknown"
 
 
-def _raise_single(group: BaseExceptionGroup[BaseException]) -> None:
+def _raise_single(group: BaseExceptionGroup[BaseException]) -> NoReturn:
     """One real failure (a journal mismatch, say) reads better unwrapped; otherwise re-raise the group."""
     real = [e for e in group.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
     if len(real) == 1 and isinstance(real[0], Exception):
@@ -250,7 +250,6 @@ class BulkSend:
                 return await self._task_group.__aexit__(exc_type, exc, tb)
             except BaseExceptionGroup as group:
                 _raise_single(group)
-                raise
         finally:
             self._finish()
 

@@ -21,7 +21,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-__all__ = ["FormParams", "compute_signature", "parse_signature_settings", "url_variants"]
+__all__ = ["FormParams", "body_sha256", "compute_signature", "parse_signature_settings", "url_variants"]
 
 FormParams = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
 

@@ -143,7 +143,6 @@ class Sandbox:
         self._outbox: list[tuple[str, dict[str, str]]] = []
         self._callback_transport = callback_transport
         self._deliver_external = deliver_external_callbacks
-        self._api_keys: dict[str, str] = {}
         self.delivery_overrides: dict[str, int] = {}
         self._failure_codes: dict[str, int] = {}
         self._auth = {"Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()}

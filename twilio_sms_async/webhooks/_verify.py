@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, urlsplit
 
 from .._errors import TwilioError
-from .._signature import FormParams, compute_signature, parse_signature_settings, url_variants
+from .._signature import FormParams, body_sha256, compute_signature, parse_signature_settings, url_variants
 
 __all__ = ["InvalidSignatureError", "validate_signature", "verify_signature"]
 
@@ -44,7 +43,7 @@ def verify_signature(
     algorithm, _ = parse_signature_settings(signature_settings)
     if algorithm not in ("HMAC_SHA1", "HMAC_SHA256"):
         raise InvalidSignatureError(f"unsupported signature algorithm {algorithm!r}")
-    declared = _body_sha256(url)
+    declared = body_sha256(url)
     form: FormParams | None
     if isinstance(params, (bytes, str)):
         raw = params.encode("utf-8") if isinstance(params, str) else params
@@ -79,8 +78,3 @@ def validate_signature(
     except InvalidSignatureError:
         return False
     return True
-
-
-def _body_sha256(url: str) -> str | None:
-    values = [v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k == "bodySHA256"]
-    return values[0] if values else None
