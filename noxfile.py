@@ -12,7 +12,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite (pytest-asyncio, respx, hypothesis)."""
-    session.install("-e", ".[test,cli]")
+    session.install("-e", ".[test,cli,redis]")
     session.run("pytest", *session.posargs)
 
 
@@ -27,5 +27,5 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the typing usage file."""
-    session.install("-e", ".[test,cli]", "mypy")
+    session.install("-e", ".[test,cli,redis]", "mypy")
     session.run("mypy", "--strict")

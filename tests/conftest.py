@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -7,6 +9,8 @@ import pytest
 import respx
 
 from twilio_sms_async import AsyncClient, RetryPolicy
+
+from .redis_server import RedisServer, find_redis_server
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "s3cr3t-auth-token-value-1234567"
@@ -73,3 +77,30 @@ def mock_api() -> Iterator[respx.MockRouter]:
 async def client(mock_api: respx.MockRouter) -> AsyncIterator[AsyncClient]:
     async with AsyncClient(ACCOUNT_SID, AUTH_TOKEN, retry=FAST_RETRY) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a loopback port for the whole session (``noxfile.py`` installs it)."""
+    binary = find_redis_server()
+    if binary is None:
+        if os.environ.get("TWILIO_SMS_ASYNC_SKIP_REDIS") == "1":
+            pytest.skip("redis-server is not installed (TWILIO_SMS_ASYNC_SKIP_REDIS=1)")
+        pytest.fail("redis-server is not installed: `apt-get install redis-server` (or run `python3 -m nox`)")
+    server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    if not redis_server.ping():
+        redis_server.start()  # a test that restarts Redis may have left it down
+    with socket.create_connection(("127.0.0.1", redis_server.port)) as sock:
+        sock.sendall(b"FLUSHALL\r\n")
+        assert sock.recv(16).startswith(b"+OK")
+    return redis_server.url

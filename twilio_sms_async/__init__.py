@@ -34,8 +34,9 @@ from ._errors import (
     ValidationError,
 )
 from ._hosts import RegionOnlyHostWarning
+from ._jobs import Claim, SharedJob, StoreUnavailableError
 from ._journal import Journal, JournalMismatchError
-from ._limits import RateLimit, RateLimiter
+from ._limits import Limiter, RateLimit, RateLimiter
 from ._media import MediaResource
 from ._messages import MessagesResource
 from ._models import Direction, Feedback, FeedbackOutcome, Media, Message, MessageStatus
@@ -59,6 +60,7 @@ __all__ = [
     "BulkProgress",
     "BulkSend",
     "BulkSummary",
+    "Claim",
     "ConfigurationError",
     "Credentials",
     "Direction",
@@ -71,6 +73,7 @@ __all__ = [
     "InvalidToNumberError",
     "Journal",
     "JournalMismatchError",
+    "Limiter",
     "Media",
     "MediaResource",
     "Message",
@@ -97,6 +100,8 @@ __all__ = [
     "SenderNotCapableError",
     "SenderQueueFullError",
     "ServerError",
+    "SharedJob",
+    "StoreUnavailableError",
     "Timeouts",
     "TransportError",
     "TwilioError",

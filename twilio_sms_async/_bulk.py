@@ -28,6 +28,7 @@ import attrs
 from anyio.abc import TaskGroup
 
 from ._errors import APIError, TwilioError, ValidationError
+from ._jobs import Claim, SharedJob, StoreUnavailableError, chunked_items, describe_input
 from ._journal import Journal, fingerprint
 from ._models import Message
 from ._requests import MessageRequest
@@ -181,9 +182,12 @@ class BulkSend:
         defaults: Mapping[str, Any] | None,
         retry: RetryPolicy | None,
         on_result: Callable[[SendResult], None] | None,
+        job: SharedJob | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValidationError("concurrency", "must be a whole number >= 1")
+        if job is not None and journal is not None:
+            raise ValidationError("journal", "a shared job keeps its own journal; pass job= or journal=, not both")
         self._messages = messages
         self._input = requests
         self._concurrency = concurrency
@@ -200,13 +204,18 @@ class BulkSend:
         self._stats_before = (0, 0)
         self._task_group: TaskGroup | None = None
         self._sync_input: Iterator[RequestLike] | None = None
-        self._async_input: AsyncIterator[RequestLike] | None = None
+        self._async_input: AsyncIterator[Any] | None = None
         self._input_lock = anyio.Lock()
         self._read_scope: anyio.CancelScope | None = None
         self._exhausted = False
         self._stopping = False
         self._stopped = False
         self._channel: _ResultChannel | None = None
+        self._job = job
+        self._indexed = False  # input yields (index, item): a shared job's chunks
+        self._working = 0
+        self._workers_done: anyio.Event | None = None
+        self._store_error: StoreUnavailableError | None = None
         self.summary: BulkSummary | None = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -220,7 +229,18 @@ class BulkSend:
         stats = self._messages._session.stats
         self._stats_before = (stats.retries, stats.rate_limited)
         self._started = time.monotonic()
-        if isinstance(self._input, AsyncIterable):
+        if self._job is not None:
+            # Joining checks the input against the job before anything is sent.
+            job = self._job
+            try:
+                total, input_id = job.input_identity or await describe_input(self._input)
+                await job.join(total=total, input_id=input_id)
+            except BaseException:
+                await self._close_job()
+                raise
+            self._async_input = aiter(chunked_items(job, self._input))
+            self._indexed = True
+        elif isinstance(self._input, AsyncIterable):
             self._async_input = aiter(self._input)
         else:
             self._sync_input = iter(self._input)
@@ -228,8 +248,12 @@ class BulkSend:
             self._channel = _ResultChannel(self._concurrency, self._concurrency)
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
+        self._working = self._concurrency
         for _ in range(self._concurrency):
             self._task_group.start_soon(self._work)
+        if self._job is not None:
+            self._workers_done = anyio.Event()
+            self._task_group.start_soon(self._keep_leases, self._job, self._workers_done)
         return self
 
     async def __aexit__(
@@ -247,11 +271,15 @@ class BulkSend:
             else:
                 self._task_group.cancel_scope.cancel()
             try:
-                return await self._task_group.__aexit__(exc_type, exc, tb)
+                suppress = await self._task_group.__aexit__(exc_type, exc, tb)
             except BaseExceptionGroup as group:
                 _raise_single(group)
         finally:
+            await self._close_job()
             self._finish()
+        if self._store_error is not None and exc is None:
+            raise self._store_error
+        return suppress
 
     async def run_to_end(self) -> BulkSummary:
         """Send everything without streaming results (``on_result`` still sees each one)."""
@@ -262,9 +290,40 @@ class BulkSend:
         except BaseExceptionGroup as group:
             _raise_single(group)
         finally:
+            await self._close_job()
             self._finish()
+        if self._store_error is not None:
+            raise self._store_error
         assert self.summary is not None
         return self.summary
+
+    async def _close_job(self) -> None:
+        if self._job is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._job.close()
+            except StoreUnavailableError as exc:
+                # The outcomes stay in this run's results; the job reports those
+                # indices unknown on resume, which is safe.
+                self._store_error = self._store_error or exc
+
+    async def _keep_leases(self, job: SharedJob, workers_done: anyio.Event) -> None:
+        """Renew this worker's chunk leases until its workers are done."""
+        while True:
+            with anyio.move_on_after(job.lease_seconds / 3):
+                await workers_done.wait()
+                return
+            try:
+                await job.renew()
+            except StoreUnavailableError as exc:
+                self._store_failed(exc)
+                return
+
+    def _store_failed(self, exc: StoreUnavailableError) -> None:
+        """The shared store is gone: send nothing more; what is in flight still lands."""
+        self._store_error = self._store_error or exc
+        self._halt()
 
     def _halt(self) -> None:
         self._stopping = True
@@ -321,9 +380,12 @@ class BulkSend:
         self._counts[result.outcome] += 1
         if result.outcome is Outcome.FAILED:
             self._failed_by_code[_failure_key(result.error)] += 1
-        if self._journal is not None:
+        if self._journal is not None or self._job is not None:
             detail = result.message.sid if result.message is not None else _failure_key(result.error)
-            self._journal.finish(result.index, str(result.outcome), detail)
+            if self._journal is not None:
+                self._journal.finish(result.index, str(result.outcome), detail)
+            if self._job is not None:
+                self._job.record(result.index, str(result.outcome), detail)
         if self._on_result is not None:
             self._on_result(result)
         return result
@@ -357,6 +419,9 @@ class BulkSend:
                         self._read_scope = None
                 if scope.cancelled_caught:
                     return None
+        if self._indexed:
+            self._read += 1
+            return item  # type: ignore[no-any-return]  # (index, item) from chunked_items
         index = self._read
         self._read += 1
         return index, item
@@ -367,6 +432,17 @@ class BulkSend:
         try:
             while (claimed := await self._next_item()) is not None:
                 index, item = claimed
+                if self._job is not None:
+                    result_or_skip = await self._shared_one(self._job, index, item)
+                    if result_or_skip is None:
+                        self._skipped += 1
+                        continue
+                    result = self._record(result_or_skip)
+                    if isinstance(result.error, StoreUnavailableError):
+                        self._store_failed(result.error)  # the shared limiter lost Redis
+                    if channel is not None:
+                        await channel.put(result)
+                    continue
                 journal = self._journal
                 if journal is not None and journal.is_done(index):
                     self._skipped += 1
@@ -376,25 +452,47 @@ class BulkSend:
                     continue
                 skipped_in_a_row = 0
                 if journal is not None and journal.was_interrupted(index):
-                    result = self._record(self._interrupted(index, item, journal))
+                    result = self._record(self._interrupted_journaled(index, item, journal))
                 else:
                     result = self._record(await self._send_one(index, item))
                 if channel is not None:
                     await channel.put(result)
+        except StoreUnavailableError as exc:
+            self._store_failed(exc)
         finally:
+            self._working -= 1
+            if self._working == 0 and self._workers_done is not None:
+                self._workers_done.set()
             if channel is not None:
                 channel.sender_done()
 
-    def _interrupted(self, index: int, item: Any, journal: Journal) -> SendResult:
+    async def _shared_one(self, job: SharedJob, index: int, item: Any) -> SendResult | None:
+        """Claim ``index`` in the shared job, then send it, report it interrupted, or skip it (None)."""
+        if self._stopping:
+            return None  # not claimed: it stays for this job's next worker
+        claim, started = await job.claim(index)
+        if claim is Claim.DONE:
+            return None
+        if claim is Claim.INTERRUPTED:
+            return self._interrupted(index, item, started, reason="its worker stopped mid-send")
+        return await self._send_one(index, item)
+
+    def _interrupted(
+        self, index: int, item: Any, started: float | None, *, reason: str = "an earlier run stopped mid-send"
+    ) -> SendResult:
         try:
             request = self._coerce(item)
         except TwilioError as exc:
             return SendResult(index=index, outcome=Outcome.UNKNOWN, error=exc)
-        journal.check(index, fingerprint(request.to, request.body))
-        started = journal.started_at(index)
         when = datetime.fromtimestamp(started, UTC) if started else datetime.now(UTC)
-        error = OutcomeUnknownError(request, attempt=0, started_at=when, reason="an earlier run stopped mid-send")
+        error = OutcomeUnknownError(request, attempt=0, started_at=when, reason=reason)
         return SendResult(index=index, outcome=Outcome.UNKNOWN, request=request, error=error)
+
+    def _interrupted_journaled(self, index: int, item: Any, journal: Journal) -> SendResult:
+        result = self._interrupted(index, item, journal.started_at(index))
+        if result.request is not None:
+            journal.check(index, fingerprint(result.request.to, result.request.body))
+        return result
 
     def _coerce(self, item: Any) -> MessageRequest:
         if isinstance(item, TwilioError):

@@ -12,7 +12,7 @@ from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Credentials, PoolLimits, 
 from ._errors import ConfigurationError
 from ._hosts import resolve_base_url
 from ._http import HttpSession
-from ._limits import RateLimit, RateLimiter
+from ._limits import Limiter, RateLimit, RateLimiter
 from ._messages import MessagesResource
 from ._retry import RetryPolicy, RetryStats
 
@@ -37,6 +37,8 @@ class AsyncClient:
     :class:`RetryPolicy` (each call may override it); ``rate_limit`` paces
     message creates: messages per second, or a :class:`RateLimit` with a
     per-sender rate. Either way the pace adapts down on 429s and back up.
+    A limiter object (``twilio_sms_async.redis.RedisRateLimiter``) shares
+    one budget with every other process that uses it.
     ``http_client`` lends the client your own ``httpx.AsyncClient`` (never
     closed by us); ``transport`` plugs an httpx transport (a proxy, a mock,
     the sandbox) into ours.
@@ -61,7 +63,7 @@ class AsyncClient:
         limits: PoolLimits | None = None,
         max_concurrency: int | None = None,
         retry: RetryPolicy | None = None,
-        rate_limit: float | RateLimit | None = None,
+        rate_limit: float | RateLimit | Limiter | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         fast_path: bool = True,
@@ -87,7 +89,7 @@ class AsyncClient:
             http_client=http_client,
             transport=transport,
             retry=retry or RetryPolicy(),
-            limiter=RateLimiter(_rate_limit(rate_limit)),
+            limiter=_limiter(rate_limit),
             fast_path=fast_path,
         )
         self.messages = MessagesResource(self._session, self._credentials.account_sid)
@@ -108,8 +110,8 @@ class AsyncClient:
         return self._session.stats
 
     @property
-    def rate_limiter(self) -> RateLimiter:
-        """The create pacer shared by every send on this client."""
+    def rate_limiter(self) -> Limiter:
+        """The create pacer shared by every send on this client (a :class:`RateLimiter` unless one was passed)."""
         return self._session.limiter
 
     @property
@@ -146,11 +148,15 @@ def _timeouts(timeout: float | Timeouts | None) -> Timeouts:
     raise ConfigurationError("timeout: seconds > 0, or a Timeouts(...)")
 
 
-def _rate_limit(rate_limit: float | RateLimit | None) -> RateLimit:
+def _limiter(rate_limit: float | RateLimit | Limiter | None) -> Limiter:
     if rate_limit is None:
-        return RateLimit()
+        return RateLimiter(RateLimit())
     if isinstance(rate_limit, RateLimit):
-        return rate_limit
+        return RateLimiter(rate_limit)
     if isinstance(rate_limit, (int, float)) and not isinstance(rate_limit, bool) and rate_limit > 0:
-        return RateLimit(per_second=float(rate_limit))
-    raise ConfigurationError("rate_limit: messages per second > 0, or a RateLimit(...)")
+        return RateLimiter(RateLimit(per_second=float(rate_limit)))
+    if isinstance(rate_limit, Limiter):
+        return rate_limit  # a shared pacer, e.g. twilio_sms_async.redis.RedisRateLimiter
+    raise ConfigurationError(
+        "rate_limit: messages per second > 0, a RateLimit(...), or a limiter such as RedisRateLimiter"
+    )

@@ -25,7 +25,8 @@
     │   └── APITimeoutError         a timeout; see ``request_sent``
     ├── OutcomeUnknownError         a create may have reached Twilio (in ``_retry``)
     ├── PaginationError             a list response that cannot be followed safely
-    ├── JournalMismatchError        a resume journal written for other input (in ``_journal``)
+    ├── JournalMismatchError        a resume journal or shared job made for other input (in ``_journal``)
+    ├── StoreUnavailableError       Redis, shared by several workers, did not answer (in ``_jobs``)
     └── InvalidSignatureError       a webhook Twilio did not sign (in ``webhooks``)
 
 No exception carries a credential: the message, ``repr`` and attributes hold

@@ -32,7 +32,7 @@ from ._errors import (
     error_class_for,
 )
 from ._fasthttp import FastHTTP, fast_path_possible, httpx_is_patched
-from ._limits import RateLimiter
+from ._limits import Limiter
 from ._redaction import logger
 from ._retry import RetryPolicy, RetryStats, call_with_retry, parse_retry_after
 from ._version import __version__
@@ -69,7 +69,7 @@ class HttpSession:
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy,
-        limiter: RateLimiter,
+        limiter: Limiter,
         fast_path: bool = True,
     ) -> None:
         if http_client is not None and transport is not None:

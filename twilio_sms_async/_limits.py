@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
 
 import anyio
 import attrs
 
-__all__ = ["RateLimit", "RateLimiter"]
+__all__ = ["Limiter", "RateLimit", "RateLimiter"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -61,6 +62,33 @@ class RateLimit:
             raise ValueError("burst: must be >= 1")
         if not 0 < self.decrease < 1:
             raise ValueError("decrease: must be between 0 and 1")
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the client needs from a create pacer.
+
+    :class:`RateLimiter` paces one process; ``twilio_sms_async.redis``'s
+    ``RedisRateLimiter`` shares one budget between processes. Pass either as
+    ``AsyncClient(rate_limit=...)``.
+    """
+
+    @property
+    def current_rate(self) -> float:
+        """The global rate now in force (``inf`` when uncapped)."""
+        ...
+
+    async def acquire(self, sender: str | None = None) -> None:
+        """Wait for the next create's slot (globally and for ``sender``)."""
+        ...
+
+    def throttled(self, sender: str | None = None) -> None:
+        """A 429 (no ``sender``) or a 21611 (that sender's queue) was seen: slow down."""
+        ...
+
+    def record_success(self) -> None:
+        """A create was accepted (the adaptive drop is based on the accepted rate)."""
+        ...
 
 
 class _Meter:

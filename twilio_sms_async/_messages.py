@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from ._bulk import BulkSend, BulkSummary, RequestLike, SendResult
 from ._errors import SenderQueueFullError, ValidationError
+from ._jobs import SharedJob
 from ._journal import Journal
 from ._media import MediaResource
 from ._models import Feedback, FeedbackOutcome, Message
@@ -207,6 +208,7 @@ class MessagesResource:
         defaults: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         on_result: Callable[[SendResult], None] | None = None,
+        job: SharedJob | None = None,
     ) -> BulkSend:
         """Send every request of a (sync or async, possibly endless) iterable; see :class:`BulkSend`.
 
@@ -215,7 +217,10 @@ class MessagesResource:
         over ``defaults``. At most ``concurrency`` (default: the client's
         ``max_concurrency``) are in flight. ``journal`` is a file path that
         makes the run resumable: rerun with the same input and journal and
-        nothing already sent is sent again.
+        nothing already sent is sent again. ``job`` (a
+        ``twilio_sms_async.redis.RedisJob``) shares the run with every
+        worker that runs the same input under the same job: they split it
+        and none sends an index another claimed.
         """
         return BulkSend(
             self,
@@ -225,6 +230,7 @@ class MessagesResource:
             defaults=defaults,
             retry=retry,
             on_result=on_result,
+            job=job,
         )
 
     async def send_all(
@@ -236,10 +242,17 @@ class MessagesResource:
         defaults: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         on_result: Callable[[SendResult], None] | None = None,
+        job: SharedJob | None = None,
     ) -> BulkSummary:
         """Run :meth:`send_many` to the end and return its summary (results go to ``on_result``)."""
         run = self.send_many(
-            requests, concurrency=concurrency, journal=journal, defaults=defaults, retry=retry, on_result=on_result
+            requests,
+            concurrency=concurrency,
+            journal=journal,
+            defaults=defaults,
+            retry=retry,
+            on_result=on_result,
+            job=job,
         )
         return await run.run_to_end()
 

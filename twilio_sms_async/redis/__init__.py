@@ -1,0 +1,25 @@
+"""Scale-out on Redis: one rate budget, one journal and one bulk job for many workers.
+
+Install with ``pip install 'twilio-sms-async[redis]'`` (redis-py's asyncio
+client; asyncio only).
+
+>>> from twilio_sms_async import AsyncClient, RateLimit
+>>> from twilio_sms_async.redis import RedisJob, RedisRateLimiter
+>>> async def worker(rows):  # doctest: +SKIP
+...     limiter = RedisRateLimiter("redis://127.0.0.1", RateLimit(per_second=100), key="AC...")
+...     async with AsyncClient(rate_limit=limiter) as client:
+...         job = RedisJob("redis://127.0.0.1", "newsletter-2026-11")
+...         return await client.messages.send_all(rows, job=job)
+
+Run ``worker`` in as many processes as you like over the same ``rows``:
+they split the job, never send an index twice, and together keep to 100
+messages a second.
+"""
+
+from __future__ import annotations
+
+from ._connect import connect, mask_url
+from ._job import JobStatus, RedisJob
+from ._limiter import RedisRateLimiter
+
+__all__ = ["JobStatus", "RedisJob", "RedisRateLimiter", "connect", "mask_url"]

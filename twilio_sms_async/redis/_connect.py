@@ -1,0 +1,73 @@
+"""Opening Redis and turning its failures into :class:`StoreUnavailableError`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from .._jobs import StoreUnavailableError
+
+__all__ = ["connect", "mask_url", "store_errors"]
+
+Redis = aioredis.Redis
+
+# Failures that mean "no answer": a restart, a network partition, a replica
+# still loading its data. A script error is a bug and is left to surface.
+_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.ReadOnlyError,
+    OSError,
+)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (fit for errors and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def describe(client: Redis) -> str:
+    """Where ``client`` points, without credentials."""
+    kwargs = client.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}"
+    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+@contextlib.contextmanager
+def store_errors(client: Redis, doing: str) -> Iterator[None]:
+    """Raise :class:`StoreUnavailableError` (naming the server, never its password) for an unreachable Redis."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailableError(f"Redis at {describe(client)} did not answer while {doing}: {exc}") from None
+
+
+async def connect(url: str, *, socket_timeout: float = 5.0) -> Redis:
+    """A Redis client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), checked with a PING.
+
+    Raises :class:`StoreUnavailableError` at once if the server cannot be
+    reached, so a job never starts half-connected.
+    """
+    try:
+        client = aioredis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+    except ValueError as exc:
+        raise StoreUnavailableError(f"not a Redis URL: {mask_url(url)} ({exc})") from None
+    try:
+        with store_errors(client, "connecting"):
+            await client.ping()
+    except BaseException:
+        await client.aclose()
+        raise
+    return client
