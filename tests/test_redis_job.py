@@ -113,7 +113,7 @@ async def test_a_dead_workers_chunk_is_taken_over_and_its_in_flight_index_is_unk
     await dead.join(total=25, input_id="test-input")
     assert await dead.next_chunk() == range(10)
     for index in range(3):
-        assert await dead.claim(index) == (Claim.SEND, None)
+        assert await dead.claim(index) == (Claim.SEND, None, None)
         dead.record(index, "sent", f"SM{index}")
     assert (await dead.claim(3))[0] is Claim.SEND
     await dead.aclose()  # killed: nothing flushed after this, lease not released
@@ -127,7 +127,7 @@ async def test_a_dead_workers_chunk_is_taken_over_and_its_in_flight_index_is_unk
 
     outcomes = {r.index: r.outcome for r in results}
     assert outcomes[3] is Outcome.UNKNOWN
-    assert "stopped mid-send" in str(next(r for r in results if r.index == 3).error)
+    assert "its worker dead stopped mid-send" in str(next(r for r in results if r.index == 3).error)
     assert set(outcomes) == set(range(3, 25))  # 0-2 were done by the dead worker
     assert summary.skipped == 3
     assert sent_bodies(sandbox)["message 3"] == 0
@@ -149,9 +149,10 @@ async def test_a_late_real_outcome_replaces_a_takeovers_unknown(redis_url: str) 
     await other.join(total=5, input_id="x")
     await anyio.sleep(1.1)  # the slow worker's lease lapses
     assert await other.next_chunk() == range(5)
-    claim, started = await other.claim(0)
+    claim, started, worker = await other.claim(0)
     assert claim is Claim.INTERRUPTED
     assert started is not None
+    assert worker == "slow"
     other.record(0, "unknown", "OutcomeUnknownError")
     await other.close()
     slow.record(0, "sent", "SM0")  # it was only slow: the real outcome arrives

@@ -34,7 +34,7 @@ from ._errors import (
     ValidationError,
 )
 from ._hosts import RegionOnlyHostWarning
-from ._jobs import Claim, SharedJob, StoreUnavailableError
+from ._jobs import Claim, Claimed, SharedJob, StoreUnavailableError
 from ._journal import Journal, JournalMismatchError
 from ._limits import Limiter, RateLimit, RateLimiter
 from ._media import MediaResource
@@ -61,6 +61,7 @@ __all__ = [
     "BulkSend",
     "BulkSummary",
     "Claim",
+    "Claimed",
     "ConfigurationError",
     "Credentials",
     "Direction",

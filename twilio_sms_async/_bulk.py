@@ -438,8 +438,6 @@ class BulkSend:
                         self._skipped += 1
                         continue
                     result = self._record(result_or_skip)
-                    if isinstance(result.error, StoreUnavailableError):
-                        self._store_failed(result.error)  # the shared limiter lost Redis
                     if channel is not None:
                         await channel.put(result)
                     continue
@@ -470,12 +468,19 @@ class BulkSend:
         """Claim ``index`` in the shared job, then send it, report it interrupted, or skip it (None)."""
         if self._stopping:
             return None  # not claimed: it stays for this job's next worker
-        claim, started = await job.claim(index)
+        claim, started, worker = await job.claim(index)
         if claim is Claim.DONE:
             return None
         if claim is Claim.INTERRUPTED:
-            return self._interrupted(index, item, started, reason="its worker stopped mid-send")
-        return await self._send_one(index, item)
+            return self._interrupted(index, item, started, reason=f"its worker {worker} stopped mid-send")
+        result = await self._send_one(index, item)
+        if isinstance(result.error, StoreUnavailableError):
+            # The shared limiter lost Redis before the request left: not sent,
+            # so not an outcome. Un-claim it for whoever resumes the job.
+            job.release(index)
+            self._store_failed(result.error)
+            return None
+        return result
 
     def _interrupted(
         self, index: int, item: Any, started: float | None, *, reason: str = "an earlier run stopped mid-send"

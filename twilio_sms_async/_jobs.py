@@ -21,12 +21,12 @@ from __future__ import annotations
 import enum
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from ._errors import TwilioError, ValidationError
 from ._journal import fingerprint
 
-__all__ = ["Claim", "SharedJob", "StoreUnavailableError", "chunked_items", "describe_input"]
+__all__ = ["Claim", "Claimed", "SharedJob", "StoreUnavailableError", "chunked_items", "describe_input"]
 
 
 class StoreUnavailableError(TwilioError):
@@ -43,6 +43,14 @@ class Claim(enum.Enum):
     SEND = "send"  # claimed: this worker sends it
     DONE = "done"  # an outcome is recorded already: skip
     INTERRUPTED = "interrupted"  # claimed by a worker that died mid-send: report unknown
+
+
+class Claimed(NamedTuple):
+    """A claim's answer; for INTERRUPTED, who started the index and when (epoch seconds)."""
+
+    verdict: Claim
+    started_at: float | None = None
+    worker: str | None = None
 
 
 @runtime_checkable
@@ -72,12 +80,16 @@ class SharedJob(Protocol):
         """
         ...
 
-    async def claim(self, index: int) -> tuple[Claim, float | None]:
-        """Claim ``index`` before sending it; for INTERRUPTED, when it was started (epoch seconds)."""
+    async def claim(self, index: int) -> Claimed:
+        """Claim ``index`` before sending it."""
         ...
 
     def record(self, index: int, outcome: str, detail: str) -> None:
         """Record an outcome; it reaches the store with the next round trip or :meth:`close`."""
+        ...
+
+    def release(self, index: int) -> None:
+        """Un-claim ``index``: it was certainly not sent (stored like :meth:`record`)."""
         ...
 
     async def renew(self) -> None:

@@ -21,11 +21,14 @@ import anyio
 
 from .._client import AsyncClient
 from .._errors import APIError, ConfigurationError, PaginationError, TransportError, ValidationError
+from .._jobs import StoreUnavailableError
 from .._journal import JournalMismatchError
+from .._limits import Limiter
 from .._models import Message
 from .._retry import OutcomeUnknownError
 from .._version import __version__
 from ._bulk import add_bulk_parser, run_bulk
+from ._jobs import add_job_parser, run_job_command
 
 __all__ = ["EXIT_API_ERROR", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -122,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--sent-before", type=date.fromisoformat, metavar="YYYY-MM-DD", help="on or before this day")
 
     add_bulk_parser(add)
+    add_job_parser(add)
 
     serve = add("sandbox", help="serve the sandbox over HTTP for any client")
     serve.add_argument("--host", default="127.0.0.1")
@@ -132,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _client(args: argparse.Namespace) -> AsyncClient:
+def _client(args: argparse.Namespace, rate_limit: Limiter | float | None = None) -> AsyncClient:
     if args.sandbox:
         from ..testing import SANDBOX_NUMBER, Sandbox, SandboxClock
 
@@ -141,8 +145,10 @@ def _client(args: argparse.Namespace) -> AsyncClient:
             sandbox.add_number(args.from_)
         elif args.command in ("send", "bulk") and not getattr(args, "messaging_service_sid", None):
             args.from_ = SANDBOX_NUMBER
-        return sandbox.client(max_concurrency=max(100, getattr(args, "concurrency", 0) or 0))
-    return AsyncClient(args.account_sid, edge=args.edge, region=args.region, base_url=args.base_url)
+        return sandbox.client(max_concurrency=max(100, getattr(args, "concurrency", 0) or 0), rate_limit=rate_limit)
+    return AsyncClient(
+        args.account_sid, edge=args.edge, region=args.region, base_url=args.base_url, rate_limit=rate_limit
+    )
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -164,9 +170,11 @@ async def _serve(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         return await _serve(args)
+    if args.command == "job":
+        return await run_job_command(args)
+    if args.command == "bulk":
+        return await run_bulk(functools.partial(_client, args), args)
     async with _client(args) as client:
-        if args.command == "bulk":
-            return await run_bulk(client, args)
         messages = client.messages
         if args.command == "send":
             msg = await messages.send(
@@ -236,6 +244,8 @@ def _classify(exc: Exception) -> tuple[int, str]:
         return EXIT_USAGE, "invalid input"
     if isinstance(exc, JournalMismatchError):
         return EXIT_USAGE, "journal mismatch"
+    if isinstance(exc, StoreUnavailableError):
+        return EXIT_NETWORK, "Redis unavailable"
     if isinstance(exc, OSError):
         return EXIT_USAGE, "file error"
     if isinstance(exc, APIError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -14,8 +15,10 @@ import anyio
 
 from .._bulk import BulkSend, SendResult
 from .._client import AsyncClient
-from .._errors import APIError
+from .._errors import APIError, ValidationError
+from .._limits import Limiter, RateLimit
 from ._input import BulkInput, count_rows
+from ._jobs import add_job_arguments, input_identity, open_job, print_status, redis_url
 from ._report import ProgressDisplay, print_summary
 
 __all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "add_bulk_parser", "run_bulk"]
@@ -43,6 +46,7 @@ def add_bulk_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
     bulk.add_argument("--results", type=Path, help="write one JSON line per message here")
     bulk.add_argument("--no-progress", action="store_true", help="no progress display")
     bulk.add_argument("--strict", action="store_true", help="exit 1 if any message was refused")
+    add_job_arguments(bulk)
 
 
 def _result_record(result: SendResult) -> dict[str, Any]:
@@ -58,22 +62,59 @@ def _result_record(result: SendResult) -> dict[str, Any]:
     }
 
 
-async def run_bulk(client: AsyncClient, args: argparse.Namespace) -> int:
+async def run_bulk(make_client: Callable[[Limiter | float | None], AsyncClient], args: argparse.Namespace) -> int:
     """Run the job; return the exit code.
 
     0: every row has a result and none is unknown (refusals are in the
     summary; ``--strict`` makes them exit 1); 3: some outcomes are unknown
     and need reconciling; 130: interrupted (resume with the journal).
+
+    With ``--redis`` this process is one worker of a shared job: Redis is
+    checked, and the job's input compared with this file, before anything
+    is sent; ``--rate`` is then one budget for all the job's workers.
     """
     source = BulkInput(args.file, template=args.body, fmt=args.format)
     total = count_rows(args.file, source.format)
+    url = redis_url(args)
+    if url is None:
+        if args.job_id:
+            raise ValidationError("--redis", "--job-id names a shared job: pass --redis URL (or set TWILIO_SMS_REDIS)")
+        async with make_client(args.rate) as client:
+            return await _run_bulk(client, args, source, total, job=None)
+    if args.journal:
+        raise ValidationError("--journal", "a shared job journals in Redis: drop --journal when using --redis")
+    from ..redis import RedisRateLimiter, connect
+
+    redis = await connect(url)
+    try:
+        job = await open_job(redis, args, input_identity(args.file, args, total))
+        limiter = None
+        if args.rate:
+            # One budget for every worker that sends from this account.
+            key = args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or "account"
+            limiter = RedisRateLimiter(redis, RateLimit(per_second=args.rate), key=key)
+        async with make_client(limiter) as client:
+            code = await _run_bulk(client, args, source, None, job=job)
+        status = await job.status(details=0)
+        if status is not None and not args.json:
+            print_status(status, brief=True)
+        return code
+    finally:
+        await redis.aclose()
+
+
+async def _run_bulk(
+    client: AsyncClient, args: argparse.Namespace, source: BulkInput, total: int | None, *, job: Any
+) -> int:
     defaults: dict[str, Any] = {}
     if args.from_:
         defaults["from_"] = args.from_
     if args.messaging_service_sid:
         defaults["messaging_service_sid"] = args.messaging_service_sid
     results_file: IO[str] | None = args.results.open("w", encoding="utf-8") if args.results else None
-    run = client.messages.send_many(source, concurrency=args.concurrency, journal=args.journal, defaults=defaults)
+    run = client.messages.send_many(
+        source, concurrency=args.concurrency, journal=args.journal, defaults=defaults, job=job
+    )
     interrupted = False
     display = ProgressDisplay(run.progress, total=total, enabled=not args.no_progress and not args.json)
     try:

@@ -21,7 +21,7 @@ from .._errors import ErrorCode
 __all__ = ["ProgressDisplay", "print_summary"]
 
 
-def _describe(code: str) -> str:
+def describe_code(code: str) -> str:
     if code.isdigit():
         try:
             return ErrorCode(int(code)).name.replace("_", " ").lower()
@@ -129,7 +129,7 @@ def print_summary(summary: BulkSummary, *, as_json: bool, interrupted: bool = Fa
     rows = [
         ("sent", str(summary.sent)),
         ("failed", str(summary.failed)),
-        *((f"  {code} {_describe(code)}", str(n)) for code, n in summary.failed_by_code.items()),
+        *((f"  {code} {describe_code(code)}", str(n)) for code, n in summary.failed_by_code.items()),
         ("unknown (may have been sent)", str(summary.unknown)),
         ("skipped (journaled earlier)", str(summary.skipped)),
         ("retries", str(summary.retries)),

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from .._jobs import StoreUnavailableError
 
@@ -61,7 +63,14 @@ async def connect(url: str, *, socket_timeout: float = 5.0) -> Redis:
     reached, so a job never starts half-connected.
     """
     try:
-        client = aioredis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+        # One immediate retry replaces a pooled connection a Redis restart
+        # broke; an outage must surface now, not after redis-py's backoff.
+        client = aioredis.Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 1),
+        )
     except ValueError as exc:
         raise StoreUnavailableError(f"not a Redis URL: {mask_url(url)} ({exc})") from None
     try:

@@ -28,7 +28,7 @@ from typing import Any
 import anyio
 import attrs
 
-from .._jobs import Claim, StoreUnavailableError
+from .._jobs import Claim, Claimed, StoreUnavailableError
 from .._journal import JournalMismatchError
 from ._connect import Redis, connect, store_errors
 from ._scripts import CLAIM, JOIN, NEXT_CHUNK, RELEASE, RENEW
@@ -189,19 +189,22 @@ class RedisJob:
             # Other workers hold the last chunks: stay to take them over if they die.
             await anyio.sleep(poll)
 
-    async def claim(self, index: int) -> tuple[Claim, float | None]:
+    async def claim(self, index: int) -> Claimed:
         verdict, who = await self._claim_and_flush(index)
         claim = _CLAIMS[verdict]
-        started: float | None = None
-        if claim is Claim.INTERRUPTED and who:
-            try:
-                started = float(who.rsplit(" ", 1)[-1])
-            except ValueError:
-                started = None
-        return claim, started
+        if claim is not Claim.INTERRUPTED or not who:
+            return Claimed(claim)
+        worker, _, when = who.rpartition(" ")
+        try:
+            return Claimed(claim, float(when), worker)
+        except ValueError:
+            return Claimed(claim, None, who)
 
     def record(self, index: int, outcome: str, detail: str) -> None:
         self._pending += (str(index), outcome, detail.replace(" ", "_") or "-")
+
+    def release(self, index: int) -> None:
+        self._pending += (str(index), "release", "-")
 
     async def renew(self) -> None:
         if not self._held:

@@ -150,7 +150,8 @@ return -2
 
 #: Store finished outcomes, then claim one index.
 #: KEYS: meta, started, done, inflight, counts, codes, details, chunkdone, active.
-#: ARGV: worker, index to claim (-1: none), key prefix, then (index, outcome, detail) triples.
+#: ARGV: worker, index to claim (-1: none), key prefix, then (index, outcome, detail) triples;
+#: the outcome 'release' un-claims an index that was never sent.
 #: Returns {'send'|'done'|'interrupted'|'none', who started it}.
 CLAIM = (
     _NOW
@@ -167,7 +168,10 @@ end
 for i = 4, #ARGV, 3 do
   local idx, outcome, detail = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
   redis.call('HDEL', KEYS[4], idx)
-  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+  if outcome == 'release' then
+    -- Claimed but certainly not sent (the shared limiter failed first): free it.
+    if redis.call('GETBIT', KEYS[3], idx) == 0 then redis.call('SETBIT', KEYS[2], idx, 0) end
+  elseif redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
     count(outcome, detail, 1)
     if outcome ~= 'sent' then redis.call('HSET', KEYS[7], idx, outcome .. ' ' .. detail) end
     local c = math.floor(idx / size)
