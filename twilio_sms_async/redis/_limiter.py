@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from .._limits import RateLimit
+from .._limits import RateLimit, Sleep
 from ._connect import Redis, connect, store_errors
 from ._scripts import ACQUIRE
 
@@ -36,13 +36,20 @@ class RedisRateLimiter:
     """
 
     def __init__(
-        self, redis: Redis | str, settings: RateLimit | float, *, key: str, prefix: str = "twilio-sms"
+        self,
+        redis: Redis | str,
+        settings: RateLimit | float,
+        *,
+        key: str,
+        prefix: str = "twilio-sms",
+        sleep: Sleep = anyio.sleep,
     ) -> None:
         if not isinstance(settings, RateLimit):
             settings = RateLimit(per_second=float(settings))
         if not key or any(c.isspace() for c in key):
             raise ValueError("key: a non-empty name without spaces (the account SID, say)")
         self.settings = settings
+        self._sleep = sleep
         self._url = redis if isinstance(redis, str) else None
         self._redis: Redis | None = None if isinstance(redis, str) else redis
         self._connecting = anyio.Lock()
@@ -121,7 +128,7 @@ class RedisRateLimiter:
             raise
         self._rate = rate_milli / 1000 if rate_milli else math.inf
         if delay_us > 0:
-            await anyio.sleep(delay_us / 1_000_000)
+            await self._sleep(delay_us / 1_000_000)
 
     async def aclose(self) -> None:
         """Close a connection this limiter opened from a URL."""
