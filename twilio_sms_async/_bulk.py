@@ -468,7 +468,11 @@ class BulkSend:
         """Claim ``index`` in the shared job, then send it, report it interrupted, or skip it (None)."""
         if self._stopping:
             return None  # not claimed: it stays for this job's next worker
-        claim, started, worker = await job.claim(index)
+        try:
+            claim, started, worker = await job.claim(index)
+        except BaseException:
+            job.release(index)  # whether or not the claim landed, it was not sent
+            raise
         if claim is Claim.DONE:
             return None
         if claim is Claim.INTERRUPTED:

@@ -17,6 +17,7 @@ they are in each worker's own results (``on_result``, ``--results``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
@@ -112,6 +113,8 @@ class RedisJob:
         self._total = 0
         self._held: set[int] = set()
         self._pending: list[str] = []
+        self._claims: list[tuple[int, asyncio.Future[tuple[str, str]]]] = []
+        self._claiming = False
         self._scripts: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -168,7 +171,7 @@ class RedisJob:
         self.chunk_size = int(job_chunk)  # the job's, whatever this worker was told
 
     async def next_chunk(self) -> range | None:
-        poll = min(1.0, self._lease_ms / 4000)
+        poll = min(0.25, self._lease_ms / 4000)
         while True:
             await self._flush()
             chunk = int(
@@ -190,15 +193,52 @@ class RedisJob:
             await anyio.sleep(poll)
 
     async def claim(self, index: int) -> Claimed:
-        verdict, who = await self._claim_and_flush(index)
+        # Claims made while one is on its way are batched into the next round
+        # trip: each index is still claimed before it is sent, at a fraction of
+        # redis-py's per-call cost.
+        future: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+        self._claims.append((index, future))
+        if not self._claiming:
+            await self._lead_claims()
+        verdict, who = await future
         claim = _CLAIMS[verdict]
         if claim is not Claim.INTERRUPTED or not who:
             return Claimed(claim)
         worker, _, when = who.rpartition(" ")
+        if worker == self.worker_id:
+            # Our own claim, answered twice (redis-py retried a lost reply): not sent yet.
+            return Claimed(Claim.SEND)
         try:
             return Claimed(claim, float(when), worker)
         except ValueError:
             return Claimed(claim, None, who)
+
+    async def _lead_claims(self) -> None:
+        self._claiming = True
+        try:
+            while self._claims:
+                batch, self._claims = self._claims, []
+                try:
+                    answers = await self._store([i for i, _ in batch])
+                except BaseException as exc:
+                    self._fail(batch, exc)
+                    raise
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._claiming = False
+            if self._claims:  # queued behind a failed batch: nobody will send them
+                queued, self._claims = self._claims, []
+                self._fail(queued, StoreUnavailableError(f"job {self._job_id}: a claim was interrupted"))
+
+    @staticmethod
+    def _fail(batch: list[tuple[int, asyncio.Future[tuple[str, str]]]], exc: BaseException) -> None:
+        error = exc if isinstance(exc, Exception) else StoreUnavailableError("a claim was interrupted")
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(error)
+                future.exception()  # a follower cancelled meanwhile must not log "never retrieved"
 
     def record(self, index: int, outcome: str, detail: str) -> None:
         self._pending += (str(index), outcome, detail.replace(" ", "_") or "-")
@@ -248,24 +288,28 @@ class RedisJob:
     # -- internals -------------------------------------------------------------
 
     async def _flush(self) -> None:
-        if self._pending:
-            await self._claim_and_flush(-1)
+        if self._pending and not self._claiming:
+            await self._store([])
 
-    async def _claim_and_flush(self, index: int) -> tuple[str, str]:
-        # Outcomes ride along with the next claim: one round trip per message.
+    async def _store(self, indices: list[int]) -> list[tuple[str, str]]:
+        """One round trip: store pending outcomes, claim ``indices``."""
         pending, self._pending = self._pending, []
         keys = [
             self._key(name)
             for name in ("meta", "started", "done", "inflight", "counts", "codes", "details", "chunkdone", "active")
         ]
         try:
-            verdict, who = await self._run(
-                "claim", CLAIM, keys, [self.worker_id, index, self._prefix, *pending], "claiming a message"
+            answers = await self._run(
+                "claim",
+                CLAIM,
+                keys,
+                [self.worker_id, self._prefix, len(indices), *indices, *pending],
+                "claiming messages",
             )
         except BaseException:
             self._pending[:0] = pending  # not stored: keep them for the next try or close()
             raise
-        return _text(verdict), _text(who)
+        return [(_text(verdict), _text(who)) for verdict, who in answers]
 
     # -- inspection --------------------------------------------------------------
 

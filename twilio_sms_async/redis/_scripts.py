@@ -124,7 +124,7 @@ return redis.call('HMGET', KEYS[1], 'total', 'input_id', 'chunk_size')
 
 #: Hand out a chunk: a fresh one, else one whose lease expired.
 #: KEYS: meta, next, active, workers. ARGV: worker, lease ms, key prefix.
-#: Returns the chunk number, -1 (others hold live chunks: wait) or -2 (none left).
+#: Returns the chunk number, -1 (other workers hold live chunks: wait) or -2 (none left to take).
 NEXT_CHUNK = (
     _NOW
     + """
@@ -140,32 +140,37 @@ if c < chunks then
   return c
 end
 redis.call('SET', KEYS[2], chunks)
+local others = 0
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if redis.call('SET', ARGV[3] .. 'lease:' .. m, ARGV[1], 'NX', 'PX', ARGV[2]) then return tonumber(m) end
+  local key = ARGV[3] .. 'lease:' .. m
+  if redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2]) then return tonumber(m) end
+  if redis.call('GET', key) ~= ARGV[1] then others = others + 1 end
 end
-if redis.call('SCARD', KEYS[3]) > 0 then return -1 end
+-- Only this worker's own chunks are open: nothing to wait for.
+if others > 0 then return -1 end
 return -2
 """
 )
 
-#: Store finished outcomes, then claim one index.
+#: Store finished outcomes, then claim indices.
 #: KEYS: meta, started, done, inflight, counts, codes, details, chunkdone, active.
-#: ARGV: worker, index to claim (-1: none), key prefix, then (index, outcome, detail) triples;
-#: the outcome 'release' un-claims an index that was never sent.
-#: Returns {'send'|'done'|'interrupted'|'none', who started it}.
+#: ARGV: worker, key prefix, k, k indices to claim, then (index, outcome, detail)
+#: triples; the outcome 'release' un-claims an index that was never sent.
+#: Returns per claimed index {'send'|'done'|'interrupted', who started it}.
 CLAIM = (
     _NOW
     + """
 local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
 if not total then return redis.error_reply('NOJOB the job was deleted') end
 local size = tonumber(redis.call('HGET', KEYS[1], 'chunk_size'))
+local k = tonumber(ARGV[3])
 
 local function count(outcome, detail, by)
   redis.call('HINCRBY', KEYS[5], outcome, by)
   if outcome == 'failed' then redis.call('HINCRBY', KEYS[6], detail, by) end
 end
 
-for i = 4, #ARGV, 3 do
+for i = 4 + k, #ARGV, 3 do
   local idx, outcome, detail = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
   redis.call('HDEL', KEYS[4], idx)
   if outcome == 'release' then
@@ -179,7 +184,7 @@ for i = 4, #ARGV, 3 do
     if redis.call('HINCRBY', KEYS[8], c, 1) >= csize then
       redis.call('SREM', KEYS[9], c)
       redis.call('HDEL', KEYS[8], c)
-      redis.call('DEL', ARGV[3] .. 'lease:' .. c)
+      redis.call('DEL', ARGV[2] .. 'lease:' .. c)
     end
   elseif outcome ~= 'unknown' then
     -- A slow worker's real outcome for an index a takeover had reported
@@ -194,14 +199,20 @@ for i = 4, #ARGV, 3 do
   end
 end
 
-local idx = tonumber(ARGV[2])
-if idx < 0 then return {'none', ''} end
-if redis.call('GETBIT', KEYS[3], idx) == 1 then return {'done', ''} end
-if redis.call('SETBIT', KEYS[2], idx, 1) == 1 then
-  return {'interrupted', redis.call('HGET', KEYS[4], idx) or ''}
+local answers = {}
+local stamp = ARGV[1] .. ' ' .. string.format('%.3f', now)
+for j = 1, k do
+  local idx = tonumber(ARGV[3 + j])
+  if redis.call('GETBIT', KEYS[3], idx) == 1 then
+    answers[j] = {'done', ''}
+  elseif redis.call('SETBIT', KEYS[2], idx, 1) == 1 then
+    answers[j] = {'interrupted', redis.call('HGET', KEYS[4], idx) or ''}
+  else
+    redis.call('HSET', KEYS[4], idx, stamp)
+    answers[j] = {'send', ''}
+  end
 end
-redis.call('HSET', KEYS[4], idx, ARGV[1] .. ' ' .. string.format('%.3f', now))
-return {'send', ''}
+return answers
 """
 )
 
