@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -220,3 +221,32 @@ def test_listing_example_against_the_sandbox() -> None:
             return result
 
     assert asyncio.run(go()) == (3, 5)
+
+
+async def test_scaling_out_example_splits_one_job_between_workers(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twilio_sms_async.redis import RedisRateLimiter
+    from twilio_sms_async.testing import Sandbox
+
+    namespace: dict[str, Any] = {"__name__": "readme_scaleout"}
+    exec(compile(block_defining("shared_campaign"), "README.md", "exec"), namespace)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    built = namespace["shared_client"](redis_url)
+    assert isinstance(built.rate_limiter, RedisRateLimiter)
+    await built.aclose()
+
+    sandbox = Sandbox()
+    sandbox.add_number("+15017122661")
+    rows = [{"to": f"+1555000{i:04d}", "body": f"row {i}"} for i in range(1_500)]
+
+    async def worker() -> None:
+        async with sandbox.client() as client:
+            await namespace["shared_campaign"](client, rows, redis_url)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(3):
+            tasks.start_soon(worker)
+    assert sandbox.stats.created == 1_500
+    assert sorted(m.body or "" for m in sandbox.messages.values()) == sorted(r["body"] for r in rows)

@@ -92,12 +92,15 @@ async def test_each_rule_names_the_field_and_nothing_is_sent(
         {"body": "x" * 1600},
         {"body": "\N{GRINNING FACE}" * 800},
         {"media_url": [f"https://e.com/{i}.jpg" for i in range(10)]},
-        {"messaging_service_sid": SERVICE_SID, "send_at": later(timedelta(minutes=16))},
-        {"messaging_service_sid": SERVICE_SID, "send_at": later(timedelta(days=34))},
+        # Offsets, not times: parameters are built at collection, and a slow
+        # suite must not age "16 minutes from now" below the 15-minute floor.
+        {"messaging_service_sid": SERVICE_SID, "send_at": timedelta(minutes=16)},
+        {"messaging_service_sid": SERVICE_SID, "send_at": timedelta(days=34)},
         {"to": "messenger:1234567890", "from_": "messenger:9876543210"},
     ],
 )
 def test_valid_requests_pass(changes: dict[str, Any]) -> None:
+    changes = {k: later(v) if isinstance(v, timedelta) else v for k, v in changes.items()}
     request = MessageRequest(**{**OK, **changes})
     assert request.to == changes.get("to", OK["to"])
 
