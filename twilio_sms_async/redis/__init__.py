@@ -1,4 +1,4 @@
-"""Scale-out on Redis: one rate budget, one journal and one bulk job for many workers.
+"""Scale-out on Redis: one rate budget, one bulk job and one webhook dedupe for many processes.
 
 Install with ``pip install 'twilio-sms-async[redis]'`` (redis-py's asyncio
 client; asyncio only).
@@ -19,7 +19,8 @@ messages a second.
 from __future__ import annotations
 
 from ._connect import connect, mask_url
+from ._dedupe import RedisDeduplicator
 from ._job import JobStatus, RedisJob
 from ._limiter import RedisRateLimiter
 
-__all__ = ["JobStatus", "RedisJob", "RedisRateLimiter", "connect", "mask_url"]
+__all__ = ["JobStatus", "RedisDeduplicator", "RedisJob", "RedisRateLimiter", "connect", "mask_url"]

@@ -11,7 +11,7 @@ Starlette) and ``webhooks.aiohttp``, each imported only when used.
 
 from .._signature import compute_signature
 from ._models import Geo, InboundMedia, InboundMessage, StatusCallback, parse_raw_dlr_done_date
-from ._request import Deduplicator, VerifiedWebhook, WebhookVerifier, public_url
+from ._request import Deduplicator, SharedDeduplicator, VerifiedWebhook, WebhookVerifier, public_url
 from ._status import StatusTracker, is_progression, status_rank
 from ._twiml import TWIML_CONTENT_TYPE, MessagingResponse
 from ._verify import InvalidSignatureError, validate_signature, verify_signature
@@ -24,6 +24,7 @@ __all__ = [
     "InboundMessage",
     "InvalidSignatureError",
     "MessagingResponse",
+    "SharedDeduplicator",
     "StatusCallback",
     "StatusTracker",
     "VerifiedWebhook",

@@ -6,6 +6,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import attrs
@@ -13,7 +14,7 @@ import attrs
 from ._models import InboundMessage, StatusCallback
 from ._verify import verify_signature
 
-__all__ = ["Deduplicator", "FrameworkAdapter", "VerifiedWebhook", "WebhookVerifier", "public_url"]
+__all__ = ["Deduplicator", "FrameworkAdapter", "SharedDeduplicator", "VerifiedWebhook", "WebhookVerifier", "public_url"]
 
 
 def public_url(
@@ -39,6 +40,14 @@ def public_url(
 
 def _first(value: str | None) -> str | None:
     return value.split(",")[0].strip() or None if value else None
+
+
+class SharedDeduplicator(Protocol):
+    """A dedupe store every replica shares, e.g. ``twilio_sms_async.redis.RedisDeduplicator``."""
+
+    async def seen(self, key: str) -> bool:
+        """True if ``key`` was seen by any replica within the TTL; records it either way."""
+        ...
 
 
 class Deduplicator:
@@ -92,7 +101,7 @@ class WebhookVerifier:
         *,
         trust_forwarded: bool = False,
         base_url: str | None = None,
-        dedupe: Deduplicator | bool | None = True,
+        dedupe: Deduplicator | SharedDeduplicator | bool | None = True,
     ) -> None:
         token = auth_token if auth_token is not None else os.environ.get("TWILIO_AUTH_TOKEN")
         if not token:
@@ -103,7 +112,30 @@ class WebhookVerifier:
         self._dedupe = Deduplicator() if dedupe is True else (dedupe or None)
 
     def verify(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> VerifiedWebhook:
-        """Check one request; raise :class:`InvalidSignatureError` if it is not Twilio's."""
+        """Check one request; raise :class:`InvalidSignatureError` if it is not Twilio's.
+
+        With a :class:`SharedDeduplicator` use :meth:`averify` (the framework adapters do).
+        """
+        hook, key = self._check(method=method, url=url, headers=headers, body=body)
+        if key is None:
+            return hook
+        if not isinstance(self._dedupe, Deduplicator):
+            raise TypeError("a shared deduplicator answers asynchronously: use `await verifier.averify(...)`")
+        return attrs.evolve(hook, duplicate=self._dedupe.seen(key))
+
+    async def averify(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> VerifiedWebhook:
+        """:meth:`verify` for async apps; works with a local or a shared deduplicator."""
+        hook, key = self._check(method=method, url=url, headers=headers, body=body)
+        if key is None or self._dedupe is None:
+            return hook
+        if isinstance(self._dedupe, Deduplicator):
+            return attrs.evolve(hook, duplicate=self._dedupe.seen(key))
+        return attrs.evolve(hook, duplicate=await self._dedupe.seen(key))
+
+    def _check(
+        self, *, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[VerifiedWebhook, str | None]:
+        """Verify and parse; the hook (not yet marked duplicate) and its dedupe key, if deduping."""
         lowered = {k.lower(): v for k, v in headers.items()}
         full_url = public_url(url, lowered, trust_forwarded=self.trust_forwarded, base_url=self.base_url)
         is_json = lowered.get("content-type", "").split(";")[0].strip() == "application/json"
@@ -124,15 +156,14 @@ class WebhookVerifier:
             signature_settings=lowered.get("x-twilio-webhooks-signature-settings"),
         )
         token = lowered.get("i-twilio-idempotency-token")
-        duplicate = False
-        if self._dedupe is not None:
-            values = dict(form)
-            key = token or "|".join(
-                (values.get("MessageSid", ""), values.get("MessageStatus") or values.get("SmsStatus", ""))
-            )
-            if key.strip("|"):
-                duplicate = self._dedupe.seen(key)
-        return VerifiedWebhook(url=full_url, form=form, body=body, idempotency_token=token, duplicate=duplicate)
+        hook = VerifiedWebhook(url=full_url, form=form, body=body, idempotency_token=token, duplicate=False)
+        if self._dedupe is None:
+            return hook, None
+        values = dict(form)
+        key = token or "|".join(
+            (values.get("MessageSid", ""), values.get("MessageStatus") or values.get("SmsStatus", ""))
+        )
+        return hook, key if key.strip("|") else None
 
 
 class FrameworkAdapter:
@@ -144,6 +175,6 @@ class FrameworkAdapter:
         *,
         trust_forwarded: bool = False,
         base_url: str | None = None,
-        dedupe: Deduplicator | bool | None = True,
+        dedupe: Deduplicator | SharedDeduplicator | bool | None = True,
     ) -> None:
         self.verifier = WebhookVerifier(auth_token, trust_forwarded=trust_forwarded, base_url=base_url, dedupe=dedupe)

@@ -34,7 +34,7 @@ class TwilioWebhook(FrameworkAdapter):
     async def verify(self, request: web.Request) -> VerifiedWebhook:
         body = await request.read()
         try:
-            return self.verifier.verify(
+            return await self.verifier.averify(
                 method=request.method, url=str(request.url), headers=dict(request.headers), body=body
             )
         except InvalidSignatureError as exc:

@@ -34,7 +34,7 @@ class TwilioWebhook(FrameworkAdapter):
     async def __call__(self, request: Request) -> VerifiedWebhook:
         body = await request.body()
         try:
-            return self.verifier.verify(
+            return await self.verifier.averify(
                 method=request.method, url=str(request.url), headers=dict(request.headers), body=body
             )
         except InvalidSignatureError as exc:
