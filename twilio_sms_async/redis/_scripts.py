@@ -14,6 +14,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 """
 
+#: The job's size (KEYS[1] is its meta hash); an error if it was deleted under us.
+_JOB = """
+local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
+if not total then return redis.error_reply('NOJOB the job was deleted') end
+local size = tonumber(redis.call('HGET', KEYS[1], 'chunk_size'))
+"""
+
 #: GCRA with AIMD, the same arithmetic as ``_limits.RateLimiter``.
 #: KEYS: global state, sender state ('' for none), accepted-count slot prefix.
 #: ARGV: ceiling, burst, sender ceiling, sender burst, adaptive, decrease,
@@ -127,10 +134,8 @@ return redis.call('HMGET', KEYS[1], 'total', 'input_id', 'chunk_size')
 #: Returns the chunk number, -1 (other workers hold live chunks: wait) or -2 (none left to take).
 NEXT_CHUNK = (
     _NOW
+    + _JOB
     + """
-local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
-if not total then return redis.error_reply('NOJOB the job was deleted') end
-local size = tonumber(redis.call('HGET', KEYS[1], 'chunk_size'))
 local chunks = math.ceil(total / size)
 redis.call('HSET', KEYS[4], ARGV[1], string.format('%.3f', now))
 local c = redis.call('INCR', KEYS[2]) - 1
@@ -159,10 +164,8 @@ return -2
 #: Returns per claimed index {'send'|'done'|'interrupted', who started it}.
 CLAIM = (
     _NOW
+    + _JOB
     + """
-local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
-if not total then return redis.error_reply('NOJOB the job was deleted') end
-local size = tonumber(redis.call('HGET', KEYS[1], 'chunk_size'))
 local k = tonumber(ARGV[3])
 
 local function count(outcome, detail, by)
