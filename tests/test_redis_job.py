@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -17,7 +18,7 @@ from twilio_sms_async import (
     ValidationError,
 )
 from twilio_sms_async.redis import RedisJob, connect, mask_url
-from twilio_sms_async.testing import SANDBOX_NUMBER, Sandbox
+from twilio_sms_async.testing import SANDBOX_NUMBER, Faults, Sandbox
 
 
 def rows(n: int, *, bad: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
@@ -173,3 +174,23 @@ async def test_connect_checks_the_server(redis_url: str) -> None:
     client = await connect(redis_url)
     assert await client.ping()
     await client.aclose()
+
+
+async def test_deleting_a_running_job_stops_its_workers_loudly(redis_url: str) -> None:
+    sandbox = Sandbox(faults=Faults(latency=0.01))
+    results: list[SendResult] = []
+
+    async def delete_soon() -> None:
+        while len(results) < 20:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+        async with RedisJob(redis_url, "doomed") as handle:
+            assert await handle.delete() > 0
+
+    async with sandbox.client() as client:
+        deleter = asyncio.ensure_future(delete_soon())
+        job = RedisJob(redis_url, "doomed", chunk_size=50)
+        with pytest.raises(JournalMismatchError, match="job doomed was deleted while this worker ran"):
+            await client.messages.send_all(rows(2_000), job=job, concurrency=5, on_result=results.append)
+        await deleter
+    assert len(sandbox.messages) < 2_000
+    assert len(results) == len({r.index for r in results})

@@ -29,7 +29,7 @@ from anyio.abc import TaskGroup
 
 from ._errors import APIError, TwilioError, ValidationError
 from ._jobs import Claim, SharedJob, StoreUnavailableError, chunked_items, describe_input
-from ._journal import Journal, fingerprint
+from ._journal import Journal, JournalMismatchError, fingerprint
 from ._models import Message
 from ._requests import MessageRequest
 from ._retry import OutcomeUnknownError, RetryPolicy
@@ -215,7 +215,7 @@ class BulkSend:
         self._indexed = False  # input yields (index, item): a shared job's chunks
         self._working = 0
         self._workers_done: anyio.Event | None = None
-        self._store_error: StoreUnavailableError | None = None
+        self._job_error: TwilioError | None = None  # the shared store failed: raised at the end
         self.summary: BulkSummary | None = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -277,8 +277,8 @@ class BulkSend:
         finally:
             await self._close_job()
             self._finish()
-        if self._store_error is not None and exc is None:
-            raise self._store_error
+        if self._job_error is not None and exc is None:
+            raise self._job_error
         return suppress
 
     async def run_to_end(self) -> BulkSummary:
@@ -292,8 +292,8 @@ class BulkSend:
         finally:
             await self._close_job()
             self._finish()
-        if self._store_error is not None:
-            raise self._store_error
+        if self._job_error is not None:
+            raise self._job_error
         assert self.summary is not None
         return self.summary
 
@@ -303,10 +303,10 @@ class BulkSend:
         with anyio.CancelScope(shield=True):
             try:
                 await self._job.close()
-            except StoreUnavailableError as exc:
+            except (StoreUnavailableError, JournalMismatchError) as exc:
                 # The outcomes stay in this run's results; the job reports those
-                # indices unknown on resume, which is safe.
-                self._store_error = self._store_error or exc
+                # indices unknown on resume (or was deleted), which is safe.
+                self._job_error = self._job_error or exc
 
     async def _keep_leases(self, job: SharedJob, workers_done: anyio.Event) -> None:
         """Renew this worker's chunk leases until its workers are done."""
@@ -322,7 +322,7 @@ class BulkSend:
 
     def _store_failed(self, exc: StoreUnavailableError) -> None:
         """The shared store is gone: send nothing more; what is in flight still lands."""
-        self._store_error = self._store_error or exc
+        self._job_error = self._job_error or exc
         self._halt()
 
     def _halt(self) -> None:

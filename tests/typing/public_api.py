@@ -37,3 +37,19 @@ async def usage() -> None:
         except APIError as exc:
             code: int = exc.code
         del status, price, sent, segments, reveal, uri, collected, code
+
+
+async def scale_out(rows: list[dict[str, str]]) -> None:
+    """The Redis extra as a user types it: mypy checks these signatures."""
+    from twilio_sms_async import BulkSummary, Limiter, RateLimit, SharedJob
+    from twilio_sms_async.redis import JobStatus, RedisDeduplicator, RedisJob, RedisRateLimiter
+    from twilio_sms_async.webhooks.starlette import TwilioWebhook
+
+    limiter: Limiter = RedisRateLimiter("redis://127.0.0.1", RateLimit(per_second=100), key="acct")
+    async with AsyncClient(rate_limit=limiter) as client:
+        job: SharedJob = RedisJob("redis://127.0.0.1", "spring", chunk_size=500, lease=30.0)
+        summary: BulkSummary = await client.messages.send_all(rows, job=job)
+        async with RedisJob("redis://127.0.0.1", "spring") as handle:
+            status: JobStatus | None = await handle.status(details=10)
+    webhook = TwilioWebhook("token", dedupe=RedisDeduplicator("redis://127.0.0.1", ttl=600))
+    del summary, status, webhook

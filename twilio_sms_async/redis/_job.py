@@ -28,6 +28,7 @@ from typing import Any
 
 import anyio
 import attrs
+import redis.exceptions
 
 from .._jobs import Claim, Claimed, StoreUnavailableError
 from .._journal import JournalMismatchError
@@ -146,8 +147,15 @@ class RedisJob:
         script = self._scripts.get(name)
         if script is None:
             script = self._scripts[name] = client.register_script(source)
-        with store_errors(client, doing):
-            return await script(keys=keys, args=args)
+        try:
+            with store_errors(client, doing):
+                return await script(keys=keys, args=args)
+        except redis.exceptions.ResponseError as exc:
+            if str(exc).startswith("NOJOB"):
+                raise JournalMismatchError(
+                    f"job {self._job_id} was deleted while this worker ran: it sends nothing more"
+                ) from None
+            raise
 
     # -- SharedJob -----------------------------------------------------------
 
@@ -257,19 +265,7 @@ class RedisJob:
     async def close(self, *, grace: float = 10.0) -> None:
         """Store pending outcomes (retrying for up to ``grace`` seconds), release leases, disconnect."""
         try:
-            with anyio.fail_after(grace):
-                while True:
-                    try:
-                        await self._flush()
-                        break
-                    except StoreUnavailableError:
-                        await anyio.sleep(0.5)
-        except TimeoutError:
-            raise StoreUnavailableError(
-                f"job {self._job_id}: {len(self._pending) // 3} outcomes could not be stored; "
-                "the job will report those messages unknown (this run's results have them)"
-            ) from None
-        try:
+            await self._flush_within(grace)
             if self._redis is not None:
                 await self._run(
                     "release",
@@ -280,10 +276,22 @@ class RedisJob:
                 )
                 self._held.clear()
         finally:
-            if self._url is not None and self._redis is not None:
-                await self._redis.aclose()
-                self._redis = None
-                self._scripts.clear()
+            await self.aclose()
+
+    async def _flush_within(self, grace: float) -> None:
+        try:
+            with anyio.fail_after(grace):
+                while True:
+                    try:
+                        await self._flush()
+                        return
+                    except StoreUnavailableError:
+                        await anyio.sleep(0.5)
+        except TimeoutError:
+            raise StoreUnavailableError(
+                f"job {self._job_id}: {len(self._pending) // 3} outcomes could not be stored; "
+                "the job will report those messages unknown (this run's results have them)"
+            ) from None
 
     # -- internals -------------------------------------------------------------
 
