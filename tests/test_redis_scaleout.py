@@ -79,24 +79,22 @@ async def start(started: list[Process], args: Sequence[str]) -> Process:
     return process
 
 
-async def finish(process: Process) -> tuple[int, str]:
-    """Wait for a worker; its exit code and stderr."""
-    stderr = b""
+async def finish(process: Process) -> tuple[int, str, str]:
+    """Wait for a worker; its exit code, stdout and stderr."""
+    out = bytearray()
+    err = bytearray()
+
+    async def drain(stream: Any, into: bytearray) -> None:
+        async for chunk in stream:
+            into += chunk
+
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tg:
-
-            async def drain_stdout() -> None:
-                assert process.stdout is not None
-                async for _ in process.stdout:
-                    pass
-
-            tg.start_soon(drain_stdout)
-            assert process.stderr is not None
-            async for chunk in process.stderr:
-                stderr += chunk
-            await process.wait()
+            tg.start_soon(drain, process.stdout, out)
+            tg.start_soon(drain, process.stderr, err)
+        await process.wait()
     assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return process.returncode, out.decode(), err.decode()
 
 
 def results_by_worker(directory: Path) -> dict[str, list[dict[str, Any]]]:
@@ -177,7 +175,7 @@ async def _four_workers(
         for name in names
     ]
     for process in processes:
-        code, stderr = await finish(process)
+        code, _, stderr = await finish(process)
         assert code == 0, stderr
 
     per_index = sent_per_index(sandbox)
@@ -210,9 +208,9 @@ async def _kill_and_restart(
     await processes["a"].wait()
     restarted = await start(started, worker_args(rows, base_url, redis_url, "kill", "a-again", *extra))
     for name in "bcd":
-        code, stderr = await finish(processes[name])
+        code, _, stderr = await finish(processes[name])
         assert code in (0, 3), stderr  # 3: this worker reported unknown outcomes
-    code, stderr = await finish(restarted)
+    code, _, stderr = await finish(restarted)
     assert code in (0, 3), stderr
 
     status = await job_status(redis_url, "kill")
@@ -247,10 +245,13 @@ async def _restart_redis(
     await wait_for_progress(redis_url, "outage", 600)
     await anyio.to_thread.run_sync(redis_server.restart, 1.5)
     for process in first:
-        code, stderr = await finish(process)
+        code, stdout, stderr = await finish(process)
         assert code == 3, stderr
         assert "Redis unavailable" in stderr
         assert "did not answer" in stderr
+        summary = json.loads(stdout.strip().splitlines()[-1])  # this worker's counts, still reported
+        assert summary["interrupted"] is True
+        assert summary["sent"] > 0
     midway = await job_status(redis_url, "outage")
     assert 600 <= midway.done < 3_000  # the append-only file kept the job across the restart
 
@@ -258,7 +259,7 @@ async def _restart_redis(
         await start(started, worker_args(rows, base_url, redis_url, "outage", name, *extra)) for name in ("x2", "y2")
     ]
     for process in again:
-        code, stderr = await finish(process)
+        code, _, stderr = await finish(process)
         assert code in (0, 3), stderr
     status = await job_status(redis_url, "outage")
     assert_each_index_once(sandbox, status)
@@ -281,7 +282,7 @@ async def _shared_budget(
         await start(started, worker_args(rows, base_url, redis_url, "paced", f"p{i}", *extra)) for i in range(4)
     ]
     for process in processes:
-        code, stderr = await finish(process)
+        code, _, stderr = await finish(process)
         assert code == 0, stderr
     times = sorted(sandbox.accepted_at)
     assert len(times) == 900

@@ -16,6 +16,8 @@ import anyio
 from .._bulk import BulkSend, SendResult
 from .._client import AsyncClient
 from .._errors import APIError, ValidationError
+from .._jobs import StoreUnavailableError
+from .._journal import JournalMismatchError
 from .._limits import Limiter, RateLimit
 from ._input import BulkInput, count_rows
 from ._jobs import add_job_arguments, input_identity, open_job, print_status, redis_url
@@ -116,6 +118,7 @@ async def _run_bulk(
         source, concurrency=args.concurrency, journal=args.journal, defaults=defaults, job=job
     )
     interrupted = False
+    job_failure: StoreUnavailableError | JournalMismatchError | None = None
     display = ProgressDisplay(run.progress, total=total, enabled=not args.no_progress and not args.json)
     try:
         with display:
@@ -124,11 +127,14 @@ async def _run_bulk(
                 cancel_on_second = anyio.CancelScope()
                 tasks.start_soon(_watch_interrupts, run, cancel_on_second)
                 with cancel_on_second:
-                    async with run:
-                        async for result in run:
-                            if results_file is not None:
-                                results_file.write(json.dumps(_result_record(result)) + "\n")
-                interrupted = cancel_on_second.cancel_called or run.stopped
+                    try:
+                        async with run:
+                            async for result in run:
+                                if results_file is not None:
+                                    results_file.write(json.dumps(_result_record(result)) + "\n")
+                    except (StoreUnavailableError, JournalMismatchError) as exc:
+                        job_failure = exc  # the shared job stopped this worker: report, then fail
+                interrupted = cancel_on_second.cancel_called or run.stopped or job_failure is not None
                 tasks.cancel_scope.cancel()
     finally:
         if results_file is not None:
@@ -136,6 +142,8 @@ async def _run_bulk(
     summary = run.summary
     assert summary is not None
     print_summary(summary, as_json=args.json, interrupted=interrupted)
+    if job_failure is not None:
+        raise job_failure
     if interrupted:
         if args.journal:
             print(f"journal written to {args.journal}: rerun the same command to resume", file=sys.stderr)
