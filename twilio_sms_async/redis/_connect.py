@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.retry import Retry
@@ -13,7 +15,7 @@ from redis.backoff import NoBackoff
 
 from .._jobs import StoreUnavailableError
 
-__all__ = ["connect", "mask_url", "store_errors"]
+__all__ = ["RedisHandle", "connect", "mask_url", "store_errors"]
 
 Redis = aioredis.Redis
 
@@ -80,3 +82,47 @@ async def connect(url: str, *, socket_timeout: float = 5.0) -> Redis:
         await client.aclose()
         raise
     return client
+
+
+class RedisHandle:
+    """The Redis client a job, limiter or deduplicator talks to.
+
+    Either the caller's ``redis.asyncio.Redis`` (never closed here), or one
+    opened from a URL on first use and closed by :meth:`aclose`. Scripts are
+    registered once per client.
+    """
+
+    def __init__(self, redis: Redis | str) -> None:
+        self._url = redis if isinstance(redis, str) else None
+        self._client: Redis | None = None if isinstance(redis, str) else redis
+        self._connecting = anyio.Lock()
+        self._scripts: dict[str, Any] = {}
+
+    @property
+    def opened(self) -> bool:
+        """True while there is a client (the caller's, or one opened from the URL)."""
+        return self._client is not None
+
+    async def client(self) -> Redis:
+        if self._client is None:
+            async with self._connecting:
+                if self._client is None:
+                    assert self._url is not None
+                    self._client = await connect(self._url)
+        return self._client
+
+    async def run(self, source: str, keys: list[str], args: list[Any], doing: str) -> Any:
+        """Run a Lua script; :class:`StoreUnavailableError` if Redis does not answer."""
+        client = await self.client()
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = client.register_script(source)
+        with store_errors(client, doing):
+            return await script(keys=keys, args=args)
+
+    async def aclose(self) -> None:
+        """Close the client if it was opened from a URL."""
+        if self._url is not None and self._client is not None:
+            client, self._client = self._client, None
+            self._scripts.clear()
+            await client.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._connect import Redis, connect, store_errors
+from ._connect import Redis, RedisHandle, store_errors
 
 __all__ = ["RedisDeduplicator"]
 
@@ -21,21 +21,16 @@ class RedisDeduplicator:
     def __init__(self, redis: Redis | str, *, ttl: float = 3600.0, prefix: str = "twilio-sms") -> None:
         if not ttl >= 1:
             raise ValueError("ttl: seconds >= 1")
-        self._url = redis if isinstance(redis, str) else None
-        self._redis: Redis | None = None if isinstance(redis, str) else redis
+        self._redis = RedisHandle(redis)
         self._ttl_ms = int(ttl * 1000)
         self._prefix = f"{prefix}:webhook:"
 
     async def seen(self, key: str) -> bool:
-        if self._redis is None:
-            assert self._url is not None
-            self._redis = await connect(self._url)
-        with store_errors(self._redis, "checking a webhook for a duplicate"):
-            first = await self._redis.set(self._prefix + key, b"1", nx=True, px=self._ttl_ms)
+        client = await self._redis.client()
+        with store_errors(client, "checking a webhook for a duplicate"):
+            first = await client.set(self._prefix + key, b"1", nx=True, px=self._ttl_ms)
         return not first
 
     async def aclose(self) -> None:
         """Close a connection this deduplicator opened from a URL."""
-        if self._url is not None and self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
+        await self._redis.aclose()

@@ -32,7 +32,7 @@ import redis.exceptions
 
 from .._jobs import Claim, Claimed, StoreUnavailableError
 from .._journal import JournalMismatchError
-from ._connect import Redis, connect, store_errors
+from ._connect import Redis, RedisHandle, store_errors
 from ._scripts import CLAIM, JOIN, NEXT_CHUNK, RELEASE, RENEW
 
 __all__ = ["JobStatus", "RedisJob"]
@@ -103,8 +103,7 @@ class RedisJob:
             raise ValueError("lease: seconds >= 1 (a worker renews every lease/3)")
         if (total is None) != (input_id is None):
             raise ValueError("total and input_id: pass both or neither")
-        self._url = redis if isinstance(redis, str) else None
-        self._redis: Redis | None = None if isinstance(redis, str) else redis
+        self._redis = RedisHandle(redis)
         self._job_id = job_id
         self._identity = None if total is None or input_id is None else (total, input_id)
         self.chunk_size = chunk_size
@@ -116,7 +115,6 @@ class RedisJob:
         self._pending: list[str] = []
         self._claims: list[tuple[int, asyncio.Future[tuple[str, str]]]] = []
         self._claiming = False
-        self._scripts: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"<RedisJob {self._job_id!r} worker={self.worker_id!r}>"
@@ -136,20 +134,9 @@ class RedisJob:
     def _key(self, name: str) -> str:
         return self._prefix + name
 
-    async def _client(self) -> Redis:
-        if self._redis is None:
-            assert self._url is not None
-            self._redis = await connect(self._url)
-        return self._redis
-
-    async def _run(self, name: str, source: str, keys: list[str], args: list[Any], doing: str) -> Any:
-        client = await self._client()
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = client.register_script(source)
+    async def _run(self, source: str, keys: list[str], args: list[Any], doing: str) -> Any:
         try:
-            with store_errors(client, doing):
-                return await script(keys=keys, args=args)
+            return await self._redis.run(source, keys, args, doing)
         except redis.exceptions.ResponseError as exc:
             if str(exc).startswith("NOJOB"):
                 raise JournalMismatchError(
@@ -162,7 +149,6 @@ class RedisJob:
     async def join(self, *, total: int, input_id: str) -> None:
         """Create the job or check it was made for this input; raise :class:`JournalMismatchError` if not."""
         recorded = await self._run(
-            "join",
             JOIN,
             [self._key("meta")],
             [total, input_id, self.chunk_size, self._lease_ms],
@@ -184,7 +170,6 @@ class RedisJob:
             await self._flush()
             chunk = int(
                 await self._run(
-                    "next_chunk",
                     NEXT_CHUNK,
                     [self._key("meta"), self._key("next"), self._key("active"), self._key("workers")],
                     [self.worker_id, self._lease_ms, self._prefix],
@@ -258,7 +243,7 @@ class RedisJob:
         if not self._held:
             return
         gone = await self._run(
-            "renew", RENEW, [], [self.worker_id, self._lease_ms, self._prefix, *sorted(self._held)], "renewing leases"
+            RENEW, [], [self.worker_id, self._lease_ms, self._prefix, *sorted(self._held)], "renewing leases"
         )
         self._held.difference_update(int(c) for c in gone)
 
@@ -266,9 +251,8 @@ class RedisJob:
         """Store pending outcomes (retrying for up to ``grace`` seconds), release leases, disconnect."""
         try:
             await self._flush_within(grace)
-            if self._redis is not None:
+            if self._redis.opened:
                 await self._run(
-                    "release",
                     RELEASE,
                     [self._key("workers")],
                     [self.worker_id, self._prefix, *sorted(self._held)],
@@ -308,7 +292,6 @@ class RedisJob:
         ]
         try:
             answers = await self._run(
-                "claim",
                 CLAIM,
                 keys,
                 [self.worker_id, self._prefix, len(indices), *indices, *pending],
@@ -323,7 +306,7 @@ class RedisJob:
 
     async def status(self, *, details: int = 100) -> JobStatus | None:
         """The job's progress, or None if there is no such job."""
-        client = await self._client()
+        client = await self._redis.client()
         with store_errors(client, f"reading job {self._job_id}"):
             async with client.pipeline(transaction=True) as pipe:
                 pipe.hgetall(self._key("meta"))
@@ -360,7 +343,7 @@ class RedisJob:
 
     async def delete(self) -> int:
         """Remove every key of the job (it can then be started afresh); return how many."""
-        client = await self._client()
+        client = await self._redis.client()
         with store_errors(client, f"deleting job {self._job_id}"):
             keys = [key async for key in client.scan_iter(match=_glob_escape(self._prefix) + "*", count=1000)]
             return int(await client.delete(*keys)) if keys else 0
@@ -373,10 +356,7 @@ class RedisJob:
 
     async def aclose(self) -> None:
         """Close a connection this job opened from a URL (for :meth:`status` and :meth:`delete`)."""
-        if self._url is not None and self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
-            self._scripts.clear()
+        await self._redis.aclose()
 
 
 def _glob_escape(text: str) -> str:

@@ -13,12 +13,11 @@ acquisition, so pacing costs one round trip per message, not three.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import anyio
 
 from .._limits import RateLimit, Sleep
-from ._connect import Redis, connect, store_errors
+from ._connect import Redis, RedisHandle
 from ._scripts import ACQUIRE
 
 __all__ = ["RedisRateLimiter"]
@@ -50,11 +49,8 @@ class RedisRateLimiter:
             raise ValueError("key: a non-empty name without spaces (the account SID, say)")
         self.settings = settings
         self._sleep = sleep
-        self._url = redis if isinstance(redis, str) else None
-        self._redis: Redis | None = None if isinstance(redis, str) else redis
-        self._connecting = anyio.Lock()
+        self._redis = RedisHandle(redis)
         self._base = f"{prefix}:rate:{{{key}}}:"
-        self._script: Any = None
         self._successes = 0
         self._throttle_global = False
         self._throttled_senders: set[str] = set()
@@ -93,18 +89,7 @@ class RedisRateLimiter:
         else:
             self._throttled_senders.add(sender)
 
-    async def _client(self) -> Redis:
-        if self._redis is None:
-            async with self._connecting:
-                if self._redis is None:
-                    assert self._url is not None
-                    self._redis = await connect(self._url)
-        return self._redis
-
     async def acquire(self, sender: str | None = None) -> None:
-        client = await self._client()
-        if self._script is None:
-            self._script = client.register_script(ACQUIRE)
         successes, self._successes = self._successes, 0
         throttle_global, self._throttle_global = self._throttle_global, False
         sender_key = ""
@@ -114,11 +99,12 @@ class RedisRateLimiter:
             throttle_sender = sender in self._throttled_senders
             self._throttled_senders.discard(sender)
         try:
-            with store_errors(client, "pacing a message"):
-                delay_us, rate_milli = await self._script(
-                    keys=[self._base + "global", sender_key, self._base + "ok:"],
-                    args=[*self._fixed, successes, int(throttle_global), int(throttle_sender)],
-                )
+            delay_us, rate_milli = await self._redis.run(
+                ACQUIRE,
+                [self._base + "global", sender_key, self._base + "ok:"],
+                [*self._fixed, successes, int(throttle_global), int(throttle_sender)],
+                "pacing a message",
+            )
         except BaseException:
             # Not applied: keep them for the next acquisition.
             self._successes += successes
@@ -132,7 +118,4 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         """Close a connection this limiter opened from a URL."""
-        if self._url is not None and self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
-            self._script = None
+        await self._redis.aclose()
