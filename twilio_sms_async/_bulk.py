@@ -433,26 +433,17 @@ class BulkSend:
             while (claimed := await self._next_item()) is not None:
                 index, item = claimed
                 if self._job is not None:
-                    result_or_skip = await self._shared_one(self._job, index, item)
-                    if result_or_skip is None:
-                        self._skipped += 1
-                        continue
-                    result = self._record(result_or_skip)
-                    if channel is not None:
-                        await channel.put(result)
-                    continue
-                journal = self._journal
-                if journal is not None and journal.is_done(index):
+                    outcome = await self._shared_one(self._job, index, item)
+                else:
+                    outcome = await self._journaled_one(index, item)
+                if outcome is None:
                     self._skipped += 1
                     skipped_in_a_row += 1
                     if skipped_in_a_row % 1024 == 0:
                         await anyio.lowlevel.checkpoint()  # a long resumed prefix must not starve the loop
                     continue
                 skipped_in_a_row = 0
-                if journal is not None and journal.was_interrupted(index):
-                    result = self._record(self._interrupted_journaled(index, item, journal))
-                else:
-                    result = self._record(await self._send_one(index, item))
+                result = self._record(outcome)
                 if channel is not None:
                     await channel.put(result)
         except StoreUnavailableError as exc:
@@ -463,6 +454,16 @@ class BulkSend:
                 self._workers_done.set()
             if channel is not None:
                 channel.sender_done()
+
+    async def _journaled_one(self, index: int, item: Any) -> SendResult | None:
+        """Send ``index``, report it interrupted by an earlier run, or skip it (None) as done."""
+        journal = self._journal
+        if journal is not None:
+            if journal.is_done(index):
+                return None
+            if journal.was_interrupted(index):
+                return self._interrupted_journaled(index, item, journal)
+        return await self._send_one(index, item)
 
     async def _shared_one(self, job: SharedJob, index: int, item: Any) -> SendResult | None:
         """Claim ``index`` in the shared job, then send it, report it interrupted, or skip it (None)."""

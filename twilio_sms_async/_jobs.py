@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from ._errors import TwilioError, ValidationError
@@ -131,8 +131,8 @@ async def describe_input(source: Iterable[Any] | AsyncIterable[Any]) -> tuple[in
 def _item_key(item: Any) -> str:
     if isinstance(item, TwilioError):
         return "error"
-    to = getattr(item, "to", None) if not isinstance(item, dict) else item.get("to")
-    body = getattr(item, "body", None) if not isinstance(item, dict) else item.get("body")
+    to = item.get("to") if isinstance(item, Mapping) else getattr(item, "to", None)
+    body = item.get("body") if isinstance(item, Mapping) else getattr(item, "body", None)
     return fingerprint(str(to), None if body is None else str(body))
 
 
