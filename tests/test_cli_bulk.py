@@ -157,3 +157,23 @@ def test_global_flags_work_before_or_after_the_command(flag_first: bool, tmp_pat
     )
     done = run_cli("--sandbox", *args)
     assert json.loads(done.stdout.strip().splitlines()[-1])["sent"] == 5
+
+
+def test_shared_job_flags_are_checked_before_redis_is_contacted(tmp_path: Path) -> None:
+    recipients = write_csv(tmp_path / "r.csv", 3)
+    nowhere = "redis://127.0.0.1:1/0"  # were it contacted, the error would be "Redis unavailable" (exit 3)
+    no_name = run_cli("--sandbox", "bulk", str(recipients), "--body", "x", "--redis", nowhere)
+    assert no_name.returncode == 2
+    assert "--job-id" in no_name.stderr
+    no_redis = run_cli("--sandbox", "bulk", str(recipients), "--body", "x", "--job-id", "j")
+    assert no_redis.returncode == 2
+    assert "pass --redis URL" in no_redis.stderr
+    with_journal = run_cli(
+        "--sandbox", "bulk", str(recipients), "--body", "x", "--redis", nowhere, "--job-id", "j",
+        "--journal", str(tmp_path / "j.journal"),
+    )  # fmt: skip
+    assert with_journal.returncode == 2
+    assert "drop --journal" in with_journal.stderr
+    unreachable = run_cli("--sandbox", "bulk", str(recipients), "--body", "x", "--redis", nowhere, "--job-id", "j")
+    assert unreachable.returncode == 3
+    assert "Redis unavailable" in unreachable.stderr

@@ -16,11 +16,11 @@ import anyio
 from .._bulk import BulkSend, SendResult
 from .._client import AsyncClient
 from .._errors import APIError, ValidationError
-from .._jobs import StoreUnavailableError
+from .._jobs import SharedJob, StoreUnavailableError
 from .._journal import JournalMismatchError
 from .._limits import Limiter, RateLimit
 from ._input import BulkInput, count_rows
-from ._jobs import add_job_arguments, input_identity, open_job, print_status, redis_url
+from ._jobs import add_job_arguments, open_job, print_status, redis_url
 from ._report import ProgressDisplay, print_summary
 
 __all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "add_bulk_parser", "run_bulk"]
@@ -76,20 +76,21 @@ async def run_bulk(make_client: Callable[[Limiter | float | None], AsyncClient],
     is sent; ``--rate`` is then one budget for all the job's workers.
     """
     source = BulkInput(args.file, template=args.body, fmt=args.format)
-    total = count_rows(args.file, source.format)
     url = redis_url(args)
     if url is None:
         if args.job_id:
             raise ValidationError("--redis", "--job-id names a shared job: pass --redis URL (or set TWILIO_SMS_REDIS)")
         async with make_client(args.rate) as client:
-            return await _run_bulk(client, args, source, total, job=None)
+            return await _run_bulk(client, args, source, count_rows(args.file, source.format), job=None)
     if args.journal:
         raise ValidationError("--journal", "a shared job journals in Redis: drop --journal when using --redis")
+    if not args.job_id:
+        raise ValidationError("--job-id", "a shared job needs a name: add --job-id NAME (the same on every worker)")
     from ..redis import RedisRateLimiter, connect
 
     redis = await connect(url)
     try:
-        job = await open_job(redis, args, input_identity(args.file, args, total))
+        job = open_job(redis, args, source.format)
         limiter = None
         if args.rate:
             # One budget for every worker that sends from this account.
@@ -106,7 +107,7 @@ async def run_bulk(make_client: Callable[[Limiter | float | None], AsyncClient],
 
 
 async def _run_bulk(
-    client: AsyncClient, args: argparse.Namespace, source: BulkInput, total: int | None, *, job: Any
+    client: AsyncClient, args: argparse.Namespace, source: BulkInput, total: int | None, *, job: SharedJob | None
 ) -> int:
     defaults: dict[str, Any] = {}
     if args.from_:

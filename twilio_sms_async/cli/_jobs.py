@@ -12,8 +12,11 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .._errors import ValidationError
+from ._input import count_rows
+from ._report import describe_code
 
 if TYPE_CHECKING:
     from ..redis import JobStatus, RedisJob
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = [
     "add_job_arguments",
     "add_job_parser",
-    "input_identity",
     "open_job",
     "print_status",
     "redis_url",
@@ -57,30 +59,19 @@ def redis_url(args: argparse.Namespace) -> str | None:
     return url
 
 
-def input_identity(path: Path, args: argparse.Namespace, total: int) -> tuple[int, str]:
-    """The row count, and a digest of the file and of every option that changes what a row sends."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    for option in (args.format, args.body, args.from_, args.messaging_service_sid):
-        digest.update(b"\x00" + (option or "").encode())
-    return total, f"{path.name}:{total}:{digest.hexdigest()[:16]}"
-
-
-async def open_job(redis: Redis, args: argparse.Namespace, identity: tuple[int, str]) -> RedisJob:
+def open_job(redis: Redis, args: argparse.Namespace, fmt: str) -> RedisJob:
+    """This worker's handle on the job, tied to the file's rows and digest (read in one pass)."""
     from ..redis import RedisJob
 
-    if not args.job_id:
-        from .._errors import ValidationError
-
-        raise ValidationError("--job-id", "a shared job needs a name: add --job-id NAME (the same on every worker)")
-    total, input_id = identity
+    digest = hashlib.sha256()
+    total = count_rows(args.file, fmt, on_line=digest.update)
+    for option in (args.format, args.body, args.from_, args.messaging_service_sid):
+        digest.update(b"\x00" + (option or "").encode())
     return RedisJob(
         redis,
         args.job_id,
         total=total,
-        input_id=input_id,
+        input_id=f"{args.file.name}:{total}:{digest.hexdigest()[:16]}",
         chunk_size=args.chunk_size,
         lease=args.lease,
         worker_id=args.worker_id,
@@ -89,8 +80,7 @@ async def open_job(redis: Redis, args: argparse.Namespace, identity: tuple[int, 
 
 async def run_job_command(args: argparse.Namespace) -> int:
     """``job status ID`` (exit 0 when complete, 3 with unknown outcomes, 1 while unfinished) or ``job delete ID``."""
-    from .._errors import ValidationError
-    from ..redis import RedisJob, connect
+    from ..redis import RedisJob, connect  # the optional extra: imported only when used
 
     url = redis_url(args)
     if url is None:
@@ -137,8 +127,6 @@ def _status_record(status: JobStatus) -> dict[str, Any]:
 
 def print_status(status: JobStatus, *, brief: bool = False) -> None:
     """The job's progress for people; ``brief`` is the one-line form a worker prints as it exits."""
-    from ._report import describe_code
-
     state = "complete" if status.complete else "running" if status.workers else "unfinished (no worker running)"
     percent = 100 * status.done / status.total if status.total else 100.0
     print(f"job {status.job_id}: {state}, {status.done:,} of {status.total:,} rows ({percent:.1f}%)")
